@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+
+/// Makes and checks device request signatures (ECDSA P-256, SHA-256, DER).
+public enum RequestSigner {
+    /// The signature headers of one request.
+    public struct Headers: Sendable, Equatable {
+        public var uuid: String
+        public var nonce: String
+        public var timestamp: String
+        public var signature: String
+        public var version: SignatureVersion
+
+        /// Name/value pairs in the wire's header names; v1 omits `X-Device-Signature-Version`.
+        public var fields: [(name: String, value: String)] {
+            var fields = [
+                ("X-Device-UUID", uuid), ("X-Device-Nonce", nonce), ("X-Device-Timestamp", timestamp),
+                ("X-Device-Signature", signature),
+            ]
+            if version == .v2 { fields.append(("X-Device-Signature-Version", version.rawValue)) }
+            return fields
+        }
+    }
+
+    /// Signs a request for the device whose master key is given; the signing key lives only inside this call.
+    public static func sign(
+        master: MasterKey, uuid: UUID, version: SignatureVersion, method: String, path: String, body: Data = Data(),
+        at time: DeviceTimestamp, nonce: Data? = nil
+    ) throws(IdentityError) -> Headers {
+        let nonceBytes = nonce ?? Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let nonceBase64 = nonceBytes.base64EncodedString()
+        let message =
+            switch version {
+            case .v1: SigningInput.v1(nonce: nonceBytes, timestamp: time.text)
+            case .v2:
+                SigningInput.v2(
+                    method: method, path: path, timestamp: time.text, nonceBase64: nonceBase64,
+                    bodySHA256Hex: SigningInput.bodyHash(body))
+            }
+        let key = try master.signingKey()
+        let signature: Data
+        do {
+            signature = try key.signature(for: message).derRepresentation
+        } catch {
+            throw .invalidScalar
+        }
+        return Headers(
+            uuid: DeviceUUID.format(uuid), nonce: nonceBase64, timestamp: time.text,
+            signature: signature.base64EncodedString(), version: version)
+    }
+
+    /// Whether `signatureDER` is a valid signature by `key` over `message`; malformed DER is simply invalid.
+    public static func isValid(signatureDER: Data, for message: Data, by key: DevicePublicKey) -> Bool {
+        guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: signatureDER) else { return false }
+        return key.key.isValidSignature(signature, for: message)
+    }
+}

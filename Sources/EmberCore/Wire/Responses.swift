@@ -1,0 +1,99 @@
+/// `{"message": …}`: every error body, and some FireFly success bodies.
+public struct MessageBody: Codable, Sendable, Equatable {
+    public var message: String
+
+    /// A body with this message.
+    public init(message: String) {
+        self.message = message
+    }
+}
+
+/// `201` of `POST /registration-keys`.
+public struct RegistrationKeyCreated: Codable, Sendable, Equatable {
+    public var key: String
+    /// Unix seconds.
+    public var expiresAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case key
+        case expiresAt = "expires_at"
+    }
+
+    /// A minted key and its expiry.
+    public init(key: String, expiresAt: Int64) {
+        self.key = key
+        self.expiresAt = expiresAt
+    }
+}
+
+/// One entry of `GET /registration-keys`.
+public struct RegistrationKeyInfo: Codable, Sendable, Equatable {
+    public var key: String
+    /// Unix seconds.
+    public var generatedAt: Int64
+    /// Unix seconds.
+    public var expiresAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case key
+        case generatedAt = "generated_at"
+        case expiresAt = "expires_at"
+    }
+
+    /// A key with its mint and expiry times.
+    public init(key: String, generatedAt: Int64, expiresAt: Int64) {
+        self.key = key
+        self.generatedAt = generatedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `200` of `GET /registration-keys`.
+public struct RegistrationKeyList: Codable, Sendable, Equatable {
+    public var registrationKeys: [RegistrationKeyInfo]
+
+    enum CodingKeys: String, CodingKey {
+        case registrationKeys = "registration_keys"
+    }
+
+    /// A list of keys, oldest first.
+    public init(registrationKeys: [RegistrationKeyInfo]) {
+        self.registrationKeys = registrationKeys
+    }
+}
+
+/// `200` of `GET /devices/{uuid}/registration` (FireFly fields).
+public struct RegistrationStatus: Codable, Sendable, Equatable {
+    public var uuid: String
+    public var productID: String
+    public var productHex: String
+    public var deviceClass: String
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    public var registrationDate: String
+    public var registeringApplication: String
+    public var registeringVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case uuid
+        case productID = "product_id"
+        case productHex = "product_hex"
+        case deviceClass = "device_class"
+        case registrationDate = "registration_date"
+        case registeringApplication = "registering_application"
+        case registeringVersion = "registering_version"
+    }
+
+    /// A status with every field.
+    public init(
+        uuid: String, productID: String, productHex: String, deviceClass: String, registrationDate: String,
+        registeringApplication: String, registeringVersion: String
+    ) {
+        self.uuid = uuid
+        self.productID = productID
+        self.productHex = productHex
+        self.deviceClass = deviceClass
+        self.registrationDate = registrationDate
+        self.registeringApplication = registeringApplication
+        self.registeringVersion = registeringVersion
+    }
+}

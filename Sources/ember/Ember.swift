@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `ember`: the registry server, its admin tools, the simulated device and the benchmarks.
+@main
+struct Ember: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ember",
+        abstract: "Hardware-rooted device identity: a FireFly-compatible cloud registry and its tools.",
+        version: "0.1.0",
+        subcommands: [Bench.self]
+    )
+}
