@@ -11,6 +11,15 @@ public enum RequestSigner {
         public var signature: String
         public var version: SignatureVersion
 
+        /// Headers with these values.
+        public init(uuid: String, nonce: String, timestamp: String, signature: String, version: SignatureVersion) {
+            self.uuid = uuid
+            self.nonce = nonce
+            self.timestamp = timestamp
+            self.signature = signature
+            self.version = version
+        }
+
         /// Name/value pairs in the wire's header names; v1 omits `X-Device-Signature-Version`.
         public var fields: [(name: String, value: String)] {
             var fields = [

@@ -1,0 +1,48 @@
+import EmberCore
+import Hummingbird
+import Logging
+
+/// The registry's services, wired once; tests and the server build the router from the same value.
+public struct Registry: Sendable {
+    public let store: any Store
+    public let clock: any RegistryClock
+    public let metrics: EmberMetrics
+    public let tokens: AdminTokens
+    let keys: RegistrationKeys
+    let registration: RegistrationService
+    let authenticator: DeviceAuthenticator
+    let devices: Devices
+    let authAudit: AuthFailureAudit
+
+    public init(configuration: RegistryConfiguration, store: any Store, clock: any RegistryClock = SystemClock(), metrics: EmberMetrics = EmberMetrics()) {
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        self.tokens = AdminTokens(store: store, clock: clock)
+        self.keys = RegistrationKeys(store: store, clock: clock, ttl: configuration.registrationKeyTTL, metrics: metrics)
+        let limiter = FailureLimiter(limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
+        self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
+        self.authAudit = AuthFailureAudit(store: store)
+        self.authenticator = DeviceAuthenticator(
+            store: store, replayCache: ReplayCache(), clock: clock, window: SignatureWindow(seconds: configuration.signatureWindow),
+            requireV2: configuration.requireSignatureV2, metrics: metrics, audit: authAudit)
+        self.devices = Devices(store: store)
+    }
+
+    /// Every route of the contract behind Ember's middleware.
+    public func buildRouter(logRequests: Bool = false) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.addMiddleware {
+            RequestMetricsMiddleware(metrics: metrics)
+            ErrorMiddleware()
+            if logRequests { LogRequestsMiddleware(.info) }
+        }
+        OperationsController(store: store, metrics: metrics).addRoutes(to: router)
+        DeviceRegistrationController(registration: registration).addRoutes(to: router)
+        DeviceController(authenticator: authenticator, devices: devices).addRoutes(to: router)
+        let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, clock: clock))
+        RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
+        AdminController(devices: devices, store: store).addRoutes(to: admin)
+        return router
+    }
+}

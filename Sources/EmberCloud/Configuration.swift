@@ -1,0 +1,18 @@
+/// Everything `ember serve` can be told; the CLI fills it from flags, then `EMBER_*` variables, then these defaults.
+public struct RegistryConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// `sqlite:PATH` (the folder is created).
+    public var database = "sqlite:./ember-data/ember.sqlite"
+    public var registrationKeyTTL: Int64 = 1_800
+    public var signatureWindow: Int64 = 10
+    public var requireSignatureV2 = false
+    /// Creates an admin token with this value when the database has none (`EMBER_BOOTSTRAP_TOKEN`).
+    public var bootstrapToken: String?
+    public var failedAttemptLimit = 10
+    public var failedAttemptWindow: Int64 = 60
+    /// Log every request at info level.
+    public var logRequests = true
+
+    public init() {}
+}

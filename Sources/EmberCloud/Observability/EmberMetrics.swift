@@ -1,0 +1,55 @@
+import EmberCore
+import Metrics
+import Prometheus
+
+/// Every metric Ember records, named `ember_<area>_<what>_total|seconds`, on one Prometheus registry per server.
+public struct EmberMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        self.registry = registry
+        self.factory = factory
+    }
+
+    /// One HTTP request, by route template (never the raw path), method and status.
+    func request(route: String, method: String, status: Int, nanoseconds: Int64) {
+        Counter(label: "ember_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            .increment()
+        Timer(label: "ember_http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: factory)
+            .recordNanoseconds(nanoseconds)
+    }
+
+    /// A registration attempt's outcome: registered, already_registered, conflict, invalid_key, invalid_body, rate_limited.
+    func registration(_ outcome: String) {
+        Counter(label: "ember_registrations_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    func keyMinted() {
+        Counter(label: "ember_registration_keys_minted_total", factory: factory).increment()
+    }
+
+    /// A refused device-signed request, by reason.
+    func authFailure(_ reason: DeviceAuthError) {
+        Counter(label: "ember_auth_failures_total", dimensions: [("reason", "\(reason)")], factory: factory).increment()
+    }
+
+    /// A refused admin request (missing/unknown token or wrong role).
+    func adminAuthFailure(_ reason: String) {
+        Counter(label: "ember_admin_auth_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `ember serve`: open the database, migrate, bootstrap the first token, serve until SIGTERM/SIGINT, close cleanly.
+public enum RegistryServer {
+    /// Opens the store a database URL names: `sqlite:PATH`.
+    public static func openStore(_ url: String, logger: Logger) async throws -> any Store {
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw StoreError.unsupportedDatabase(url) }
+            return SQLStore(provider: try await SQLiteProvider.open(path: path, logger: logger))
+        }
+        throw StoreError.unsupportedDatabase(url.split(separator: "@").last.map(String.init) ?? url)
+    }
+
+    /// Runs the registry until a shutdown signal; in-flight requests finish and the database closes before it returns.
+    public static func run(configuration: RegistryConfiguration, logger: Logger) async throws {
+        let store = try await openStore(configuration.database, logger: logger)
+        do {
+            let clock = SystemClock()
+            try await store.migrate(now: clock.now())
+            let registry = Registry(configuration: configuration, store: store, clock: clock)
+            if let token = configuration.bootstrapToken, try await registry.tokens.bootstrap(token) {
+                logger.notice("created the admin token 'bootstrap' from EMBER_BOOTSTRAP_TOKEN")
+            }
+            let location = (store as? SQLStore)?.provider.location ?? configuration.database
+            let app = Application(
+                router: registry.buildRouter(logRequests: configuration.logRequests),
+                configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Ember"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? configuration.port
+                    logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: sqlite:\(location))")
+                },
+                logger: logger
+            )
+            try await app.runService()
+            try await store.close()
+            logger.notice("Ember registry stopped; database closed")
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Ember's request context: Hummingbird's storage, the client's address and, on admin routes, the caller's token.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The connecting peer's IP address (`unknown` when there is no socket, as in router tests).
+    public let clientAddress: String
+    /// Set by `AdminAuthMiddleware`.
+    public var admin: AdminTokenRecord?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// JSON routes accept at most 64 KiB.
+    public var maxUploadSize: Int { 64 * 1024 }
+
+    /// The caller's token, with at least `role` (an admin may do what an operator may).
+    func requireAdmin(_ role: AdminRole = .operator) throws -> AdminTokenRecord {
+        guard let admin else { throw RegistryError.unauthorized("Unauthorized") }
+        guard role == .operator || admin.role == .admin else {
+            throw RegistryError.forbidden("This action needs the admin role")
+        }
+        return admin
+    }
+}

@@ -1,0 +1,39 @@
+import EmberCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// FireFly's `POST /devices/register`, checked in the contract's order.
+struct DeviceRegistrationController {
+    let registration: RegistrationService
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("devices/register", use: register)
+    }
+
+    @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let key = try RegistrationKey.fromHeader(request.headers[.xRegistrationKey])
+        try await registration.checkNotBlocked(client: context.clientAddress)
+        try requireJSON(request)
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        try await registration.register(body: Data(buffer: body), key: key, client: context.clientAddress, logger: context.logger)
+        return Response(status: .noContent)
+    }
+}
+
+/// Refuses a body whose `Content-Type` is not JSON.
+func requireJSON(_ request: Request) throws {
+    let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    guard type == "application/json" else {
+        throw RegistryError.unsupportedMediaType("Content-Type must be application/json")
+    }
+}
+
+extension HTTPField.Name {
+    static let xRegistrationKey = Self("X-Registration-Key")!
+    static let xDeviceUUID = Self("X-Device-UUID")!
+    static let xDeviceNonce = Self("X-Device-Nonce")!
+    static let xDeviceTimestamp = Self("X-Device-Timestamp")!
+    static let xDeviceSignature = Self("X-Device-Signature")!
+    static let xDeviceSignatureVersion = Self("X-Device-Signature-Version")!
+}

@@ -1,0 +1,34 @@
+import EmberCore
+import Hummingbird
+
+/// `/registration-keys`: mint, list and revoke the caller's keys (admin or operator).
+struct RegistrationKeyController {
+    let keys: RegistrationKeys
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post(use: mint)
+        group.get(use: list)
+        group.delete("{key}", use: revoke)
+    }
+
+    @Sendable func mint(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegistrationKeyCreated> {
+        let admin = try context.requireAdmin()
+        let record = try await keys.mint(owner: admin.name, client: context.clientAddress)
+        context.logger.info("registration key minted", metadata: ["ember.key": "\(RegistrationKey.masked(record.key))"])
+        return EditedResponse(status: .created, response: RegistrationKeyCreated(key: record.key, expiresAt: record.expiresAt))
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> RegistrationKeyList {
+        let admin = try context.requireAdmin()
+        let records = try await keys.active(owner: admin.name)
+        return RegistrationKeyList(
+            registrationKeys: records.map { RegistrationKeyInfo(key: $0.key, generatedAt: $0.generatedAt, expiresAt: $0.expiresAt) })
+    }
+
+    @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let admin = try context.requireAdmin()
+        let key = try context.parameters.require("key")
+        try await keys.revoke(key, owner: admin.name, client: context.clientAddress)
+        return Response(status: .noContent)
+    }
+}

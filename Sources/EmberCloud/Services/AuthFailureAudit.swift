@@ -1,0 +1,31 @@
+/// Writes auth failures to the audit log at most once per client and reason per minute, counting the rest.
+actor AuthFailureAudit {
+    private struct Key: Hashable {
+        let client: String
+        let reason: String
+    }
+
+    private let store: any Store
+    private let interval: Int64
+    private var lastWritten: [Key: Int64] = [:]
+    private var suppressed: [Key: Int] = [:]
+
+    init(store: any Store, interval: Int64 = 60) {
+        self.store = store
+        self.interval = interval
+    }
+
+    /// Records one failure; writes a row when this client and reason have not been written in the last interval.
+    func record(reason: String, subject: String, by actor: AuditActor, now: Int64) async {
+        let key = Key(client: actor.client, reason: reason)
+        if let last = lastWritten[key], now - last < interval {
+            suppressed[key, default: 0] += 1
+            return
+        }
+        if lastWritten.count > 10_000 { lastWritten = lastWritten.filter { now - $0.value < interval } }
+        lastWritten[key] = now
+        let more = suppressed.removeValue(forKey: key) ?? 0
+        let detail = more > 0 ? "\(reason) (+\(more) more in the last \(interval) s)" : reason
+        try? await store.appendAudit([AuditEvent(at: now, by: actor, action: "auth.failed", subject: subject, detail: detail)])
+    }
+}

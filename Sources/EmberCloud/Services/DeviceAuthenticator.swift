@@ -1,0 +1,110 @@
+import EmberCore
+import Foundation
+
+/// Checks device-signed requests in the contract's order: headers, UUID vs path, device known, window, signature, nonce.
+public struct DeviceAuthenticator: Sendable {
+    /// The raw signature headers of a request.
+    public struct Headers: Sendable {
+        public var uuid, nonce, timestamp, signature, version: String?
+
+        public init(uuid: String?, nonce: String?, timestamp: String?, signature: String?, version: String?) {
+            self.uuid = uuid
+            self.nonce = nonce
+            self.timestamp = timestamp
+            self.signature = signature
+            self.version = version
+        }
+    }
+
+    /// What the route tells the authenticator about the request being checked.
+    public struct RequestFacts: Sendable {
+        public var pathUUID: String
+        public var method: String
+        /// Path and query exactly as sent: v2 signs it.
+        public var target: String
+        public var body: Data
+        /// The client's address, for the audit log.
+        public var client: String
+
+        public init(pathUUID: String, method: String, target: String, body: Data = Data(), client: String) {
+            self.client = client
+            self.pathUUID = pathUUID
+            self.method = method
+            self.target = target
+            self.body = body
+        }
+    }
+
+    /// Why a request failed, with the status the contract gives an unknown device on this route.
+    public struct Failure: Error, Sendable {
+        public let reason: DeviceAuthError
+        /// `unknownDevice` on `/registration` is 404; on backup routes it is 401.
+        public let unknownDeviceIsNotFound: Bool
+    }
+
+    let store: any Store
+    let replayCache: ReplayCache
+    let clock: any RegistryClock
+    let window: SignatureWindow
+    let requireV2: Bool
+    let metrics: EmberMetrics
+    let audit: AuthFailureAudit
+
+    init(
+        store: any Store, replayCache: ReplayCache, clock: any RegistryClock, window: SignatureWindow, requireV2: Bool,
+        metrics: EmberMetrics, audit: AuthFailureAudit
+    ) {
+        self.audit = audit
+        self.store = store
+        self.replayCache = replayCache
+        self.clock = clock
+        self.window = window
+        self.requireV2 = requireV2
+        self.metrics = metrics
+    }
+
+    /// Returns the canonical UUID of the device that signed the request, or throws `Failure`.
+    public func authenticate(_ headers: Headers, _ facts: RequestFacts, unknownDeviceIsNotFound: Bool) async throws -> String {
+        do {
+            return try await check(headers, facts)
+        } catch let reason as DeviceAuthError {
+            metrics.authFailure(reason)
+            await audit.record(
+                reason: reason.message, subject: facts.pathUUID, by: AuditActor(actor: "device:\(facts.pathUUID)", client: facts.client),
+                now: clock.now())
+            throw Failure(reason: reason, unknownDeviceIsNotFound: unknownDeviceIsNotFound)
+        }
+    }
+
+    private func check(_ headers: Headers, _ facts: RequestFacts) async throws -> String {
+        func fail(_ reason: DeviceAuthError) -> DeviceAuthError { reason }
+        let request: SignedRequest
+        do {
+            request = try SignedRequest(
+                uuid: headers.uuid, nonce: headers.nonce, timestamp: headers.timestamp, signature: headers.signature,
+                version: headers.version)
+        } catch {
+            throw fail(error)
+        }
+        guard let uuid = request.uuid, let pathUUID = DeviceUUID.parse(facts.pathUUID), uuid == pathUUID else {
+            throw fail(.uuidMismatch)
+        }
+        let canonical = DeviceUUID.format(uuid)
+        guard let credential = try await store.deviceCredential(uuid: canonical), !credential.decommissioned else {
+            throw fail(.unknownDevice)
+        }
+        let now = clock.now()
+        guard window.contains(request.timestamp, now: DeviceTimestamp(epochSeconds: now)) else { throw fail(.outsideWindow) }
+        if requireV2 && request.version != .v2 { throw fail(.signatureVersionRequired) }
+        guard let key = try? DevicePublicKey(base64: credential.publicKey),
+            request.isValid(for: key, method: facts.method, path: facts.target, bodySHA256Hex: SigningInput.bodyHash(facts.body))
+        else { throw fail(.badSignature) }
+        let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
+        switch await replayCache.record(device: canonical, nonce: request.nonce, expiresAt: expiresAt, now: now) {
+        case .fresh: return canonical
+        case .replayed: throw fail(.nonceReused)
+        case .full:
+            throw RegistryError.tooManyRequests("Too many signed requests in flight; retry later", retryAfter: window.seconds)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import EmberCore
+
+/// Reading the device registry: a device's own status, and the admin's list and detail views.
+public struct Devices: Sendable {
+    let store: any Store
+
+    /// The FireFly registration status of a device that authenticated.
+    func status(uuid: String) async throws -> RegistrationStatus {
+        guard let device = try await store.device(uuid: uuid) else { throw RegistryError.notFound(DeviceAuthError.unknownDevice.message) }
+        return RegistrationStatus(
+            uuid: device.uuid, productID: device.productID, productHex: device.productHex, deviceClass: device.deviceClass,
+            registrationDate: DeviceTimestamp(epochSeconds: device.registrationDate).text,
+            registeringApplication: device.registeringApplication, registeringVersion: device.registeringVersion)
+    }
+
+    func device(uuid text: String) async throws -> DeviceRecord {
+        guard let uuid = DeviceUUID.parse(text) else { throw RegistryError.badRequest("uuid must be a valid UUID") }
+        guard let device = try await store.device(uuid: DeviceUUID.format(uuid)) else {
+            throw RegistryError.notFound("No device \(DeviceUUID.format(uuid))")
+        }
+        return device
+    }
+
+    func list(limit: Int, after: String?) async throws -> [DeviceRecord] {
+        var cursor: String?
+        if let after {
+            guard let uuid = DeviceUUID.parse(after) else { throw RegistryError.badRequest("after must be a device UUID") }
+            cursor = DeviceUUID.format(uuid)
+        }
+        return try await store.devices(limit: limit, after: cursor)
+    }
+}

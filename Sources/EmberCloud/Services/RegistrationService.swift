@@ -1,0 +1,66 @@
+import EmberCore
+import Foundation
+import Logging
+
+/// Device registration: key check, abuse limit, validation, the atomic store call, audit and metrics.
+public struct RegistrationService: Sendable {
+    let store: any Store
+    let clock: any RegistryClock
+    let limiter: FailureLimiter
+    let metrics: EmberMetrics
+
+    init(store: any Store, clock: any RegistryClock, limiter: FailureLimiter, metrics: EmberMetrics) {
+        self.store = store
+        self.clock = clock
+        self.limiter = limiter
+        self.metrics = metrics
+    }
+
+    /// Throws 429 when this client has too many recent failed key attempts.
+    func checkNotBlocked(client: String) async throws {
+        if let retryAfter = await limiter.retryAfter(client: client, now: clock.now()) {
+            metrics.registration("rate_limited")
+            throw RegistryError.tooManyRequests("Too many failed registration attempts; retry later", retryAfter: retryAfter)
+        }
+    }
+
+    /// Validates the body and registers the device with `key`; `true` when a new device was stored.
+    @discardableResult
+    func register(body: Data, key: String, client: String, logger: Logger) async throws -> Bool {
+        let registration: DeviceRegistration
+        do {
+            registration = try WireDecoder.decode(RegistrationRequest.self, from: body).validated()
+        } catch {
+            metrics.registration("invalid_body")
+            throw RegistryError.badRequest(error.message)
+        }
+        let uuid = DeviceUUID.format(registration.uuid)
+        let now = clock.now()
+        let actor = AuditActor(actor: "device:\(uuid)", client: client)
+        let outcome = try await store.register(registration, key: key, now: now, by: actor)
+        switch outcome {
+        case .registered:
+            metrics.registration("registered")
+            logger.info("device registered", metadata: ["ember.device.uuid": "\(uuid)", "ember.key": "\(RegistrationKey.masked(key))"])
+            return true
+        case .alreadyRegistered:
+            metrics.registration("already_registered")
+            return false
+        case .conflictingPublicKey:
+            metrics.registration("conflict")
+            try await refuse(uuid: uuid, key: key, reason: "different public key", actor: actor, now: now)
+            throw RegistryError.conflict("Device already registered with a different public key")
+        case .invalidKey:
+            metrics.registration("invalid_key")
+            await limiter.recordFailure(client: client, now: now)
+            try await refuse(uuid: uuid, key: key, reason: "invalid or expired key", actor: actor, now: now)
+            throw RegistryError.unauthorized("Invalid or expired registration key")
+        }
+    }
+
+    private func refuse(uuid: String, key: String, reason: String, actor: AuditActor, now: Int64) async throws {
+        try await store.appendAudit([
+            AuditEvent(at: now, by: actor, action: "registration.refused", subject: uuid, detail: "\(reason) (key \(RegistrationKey.masked(key)))")
+        ])
+    }
+}

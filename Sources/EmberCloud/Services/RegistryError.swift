@@ -1,0 +1,21 @@
+/// A request the registry refuses, by kind; the routes turn each kind into its 4xx status.
+public enum RegistryError: Error, Equatable, Sendable {
+    case badRequest(String)
+    case unauthorized(String)
+    case forbidden(String)
+    case notFound(String)
+    case conflict(String)
+    case payloadTooLarge(String)
+    case unsupportedMediaType(String)
+    case tooManyRequests(String, retryAfter: Int64)
+
+    /// The `{"message": …}` text.
+    public var message: String {
+        switch self {
+        case .badRequest(let message), .unauthorized(let message), .forbidden(let message), .notFound(let message),
+            .conflict(let message), .payloadTooLarge(let message), .unsupportedMediaType(let message),
+            .tooManyRequests(let message, _):
+            message
+        }
+    }
+}

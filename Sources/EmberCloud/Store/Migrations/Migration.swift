@@ -1,0 +1,12 @@
+/// One numbered schema change; never edited once it has landed.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: @Sendable (SQLDialectKind) -> [String]
+}
+
+/// Every migration, in order.
+enum Migrations {
+    static let all: [Migration] = [m0001Initial]
+    static var latest: Int { all.last?.version ?? 0 }
+}

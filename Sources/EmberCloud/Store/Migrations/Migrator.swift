@@ -1,0 +1,37 @@
+import SQLKit
+
+/// Applies pending migrations in order, each in its own transaction, and records them.
+struct Migrator: Sendable {
+    let provider: any DatabaseProvider
+
+    /// The highest migration recorded in the database (0 for a new one).
+    func currentVersion() async throws -> Int {
+        try await provider.transaction { db in
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            ).run()
+            let row = try await db.raw("SELECT MAX(version) AS version FROM schema_migrations").first()
+            return try row?.decodeNil(column: "version") == false ? row?.decode(column: "version", as: Int.self) ?? 0 : 0
+        }
+    }
+
+    /// Applies what is missing; refuses a database newer than this build.
+    @discardableResult
+    func migrate(now: Int64) async throws -> [Int] {
+        let current = try await currentVersion()
+        guard current <= Migrations.latest else { throw StoreError.schemaTooNew(found: current, known: Migrations.latest) }
+        var applied: [Int] = []
+        for migration in Migrations.all where migration.version > current {
+            let statements = migration.statements(provider.dialect)
+            try await provider.transaction { db in
+                for statement in statements {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                try await db.insert(into: "schema_migrations").columns("version", "name", "applied_at")
+                    .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(now)).run()
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+}

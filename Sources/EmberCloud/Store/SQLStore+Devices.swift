@@ -1,0 +1,107 @@
+import EmberCore
+import Foundation
+import SQLKit
+
+extension SQLStore {
+    static let deviceColumns = [
+        "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
+        "mcu", "network", "partitions", "registration_date", "registered_by", "decommissioned_at",
+    ]
+
+    public func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome {
+        let uuid = DeviceUUID.format(registration.uuid)
+        let publicKey = registration.publicKey.base64
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let mcu = String(decoding: try encoder.encode(registration.mcu), as: UTF8.self)
+        let network = String(decoding: try encoder.encode(registration.network), as: UTF8.self)
+        let partitions = String(decoding: try encoder.encode(registration.partitions), as: UTF8.self)
+
+        return try await provider.transaction { db in
+            func usableKey(_ query: some SQLPredicateBuilder) -> Void {
+                _ = query.where("key", .equal, key).where(SQLColumn("spent_at"), .is, SQLLiteral.null)
+                    .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).where("expires_at", .greaterThan, now)
+            }
+            let check = db.select().column("created_by").from("registration_keys")
+            usableKey(check)
+            guard try await check.first() != nil else { return .invalidKey }
+
+            if let existing = try await db.select().column("public_key").from("devices").where("uuid", .equal, uuid).first() {
+                let stored = try existing.decode(column: "public_key", as: String.self)
+                return stored == publicKey ? .alreadyRegistered : .conflictingPublicKey
+            }
+
+            let spend = db.update("registration_keys").set("spent_at", to: now).set("spent_by", to: uuid)
+            usableKey(spend)
+            guard let spent = try await spend.returning("created_by").first() else { return .invalidKey }
+            let mintedBy = try spent.decode(column: "created_by", as: String.self)
+
+            try await db.insert(into: "devices")
+                .columns(Self.deviceColumns.dropLast() + ["registration_key"])
+                .values(
+                    SQLBind(uuid), SQLBind(registration.productID), SQLBind(registration.productHex.description),
+                    SQLBind(registration.deviceClass), SQLBind(publicKey), SQLBind(registration.registeringApplication),
+                    SQLBind(registration.registeringVersion), SQLBind(mcu), SQLBind(network), SQLBind(partitions), SQLBind(now),
+                    SQLBind(mintedBy), SQLBind(key)
+                ).run()
+            try await insertAudit(
+                [
+                    AuditEvent(
+                        at: now, by: actor, action: "device.registered", subject: uuid,
+                        detail: "product \(registration.productHex) with key \(RegistrationKey.masked(key)) minted by \(mintedBy)")
+                ], on: db)
+            return .registered
+        }
+    }
+
+    public func device(uuid: String) async throws -> DeviceRecord? {
+        try await provider.read { db in
+            try await db.select().columns(Self.deviceColumns).from("devices").where("uuid", .equal, uuid).first().map(Self.deviceRecord)
+        }
+    }
+
+    public func deviceCredential(uuid: String) async throws -> DeviceCredential? {
+        try await provider.read { db in
+            guard let row = try await db.select().columns("public_key", "decommissioned_at").from("devices")
+                .where("uuid", .equal, uuid).first()
+            else { return nil }
+            return DeviceCredential(
+                publicKey: try row.decode(column: "public_key", as: String.self),
+                decommissioned: try row.decode(column: "decommissioned_at", as: Int64?.self) != nil)
+        }
+    }
+
+    public func devices(limit: Int, after: String?) async throws -> [DeviceRecord] {
+        try await provider.read { db in
+            var query = db.select().columns(Self.deviceColumns).from("devices")
+            if let after { query = query.where("uuid", .greaterThan, after) }
+            return try await query.orderBy("uuid").limit(limit).all().map(Self.deviceRecord)
+        }
+    }
+
+    static func deviceRecord(_ row: any SQLRow) throws -> DeviceRecord {
+        let decoder = JSONDecoder()
+        func json<T: Decodable>(_ column: String, as type: T.Type) throws -> T {
+            let text = try row.decode(column: column, as: String.self)
+            do {
+                return try decoder.decode(T.self, from: Data(text.utf8))
+            } catch {
+                throw StoreError.corruptRow("device \(column)")
+            }
+        }
+        return DeviceRecord(
+            uuid: try row.decode(column: "uuid", as: String.self),
+            productID: try row.decode(column: "product_id", as: String.self),
+            productHex: try row.decode(column: "product_hex", as: String.self),
+            deviceClass: try row.decode(column: "device_class", as: String.self),
+            publicKey: try row.decode(column: "public_key", as: String.self),
+            registeringApplication: try row.decode(column: "registering_application", as: String.self),
+            registeringVersion: try row.decode(column: "registering_version", as: String.self),
+            mcu: try json("mcu", as: MCUInfo.self),
+            network: try json("network", as: [NetworkInterface].self),
+            partitions: try json("partitions", as: [PartitionEntry].self),
+            registrationDate: try row.decode(column: "registration_date", as: Int64.self),
+            registeredBy: try row.decode(column: "registered_by", as: String.self),
+            decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self))
+    }
+}

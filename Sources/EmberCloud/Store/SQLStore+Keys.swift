@@ -1,0 +1,55 @@
+import SQLKit
+
+extension SQLStore {
+    public func insertRegistrationKey(_ record: RegistrationKeyRecord, audit: AuditEvent) async throws -> Bool {
+        try await provider.transaction { db in
+            let row = try await db.insert(into: "registration_keys")
+                .columns("key", "created_by", "generated_at", "expires_at")
+                .values(SQLBind(record.key), SQLBind(record.createdBy), SQLBind(record.generatedAt), SQLBind(record.expiresAt))
+                .ignoringConflicts(with: "key").returning("key").first()
+            guard row != nil else { return false }
+            try await insertAudit([audit], on: db)
+            return true
+        }
+    }
+
+    public func activeRegistrationKeys(createdBy: String, now: Int64) async throws -> [RegistrationKeyRecord] {
+        try await provider.read { db in
+            try await db.select().columns("key", "created_by", "generated_at", "expires_at", "spent_at", "spent_by", "revoked_at")
+                .from("registration_keys").where("created_by", .equal, createdBy)
+                .where(SQLColumn("spent_at"), .is, SQLLiteral.null).where(SQLColumn("revoked_at"), .is, SQLLiteral.null)
+                .where("expires_at", .greaterThan, now).orderBy("generated_at").orderBy("key")
+                .all().map(Self.keyRecord)
+        }
+    }
+
+    public func revokeRegistrationKey(_ key: String, createdBy: String, now: Int64, audit: AuditEvent) async throws -> Bool {
+        try await provider.transaction { db in
+            let row = try await db.update("registration_keys").set("revoked_at", to: now)
+                .where("key", .equal, key).where("created_by", .equal, createdBy)
+                .where(SQLColumn("spent_at"), .is, SQLLiteral.null).where(SQLColumn("revoked_at"), .is, SQLLiteral.null)
+                .where("expires_at", .greaterThan, now).returning("key").first()
+            guard row != nil else { return false }
+            try await insertAudit([audit], on: db)
+            return true
+        }
+    }
+
+    public func registrationKey(_ key: String) async throws -> RegistrationKeyRecord? {
+        try await provider.read { db in
+            try await db.select().columns("key", "created_by", "generated_at", "expires_at", "spent_at", "spent_by", "revoked_at")
+                .from("registration_keys").where("key", .equal, key).first().map(Self.keyRecord)
+        }
+    }
+
+    static func keyRecord(_ row: any SQLRow) throws -> RegistrationKeyRecord {
+        RegistrationKeyRecord(
+            key: try row.decode(column: "key", as: String.self),
+            createdBy: try row.decode(column: "created_by", as: String.self),
+            generatedAt: try row.decode(column: "generated_at", as: Int64.self),
+            expiresAt: try row.decode(column: "expires_at", as: Int64.self),
+            spentAt: try row.decode(column: "spent_at", as: Int64?.self),
+            spentBy: try row.decode(column: "spent_by", as: String?.self),
+            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self))
+    }
+}

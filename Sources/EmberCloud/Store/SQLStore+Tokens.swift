@@ -1,0 +1,45 @@
+import SQLKit
+
+extension SQLStore {
+    public func createAdminToken(name: String, role: AdminRole, hash: String, audit: AuditEvent) async throws {
+        try await provider.transaction { db in
+            let existing = try await db.select().column("name").from("admin_tokens").where("name", .equal, name).first()
+            guard existing == nil else { throw StoreError.duplicateName(name) }
+            try await db.insert(into: "admin_tokens").columns("name", "role", "token_hash", "created_at")
+                .values(SQLBind(name), SQLBind(role.rawValue), SQLBind(hash), SQLBind(audit.at)).run()
+            try await insertAudit([audit], on: db)
+        }
+    }
+
+    public func adminToken(hash: String) async throws -> AdminTokenRecord? {
+        try await provider.read { db in
+            try await db.select().columns("name", "role", "created_at", "revoked_at").from("admin_tokens")
+                .where("token_hash", .equal, hash).where("revoked_at", .is, SQLLiteral.null)
+                .first(decoding: AdminTokenRecord.self)
+        }
+    }
+
+    public func adminTokens() async throws -> [AdminTokenRecord] {
+        try await provider.read { db in
+            try await db.select().columns("name", "role", "created_at", "revoked_at").from("admin_tokens")
+                .orderBy("created_at").orderBy("name").all(decoding: AdminTokenRecord.self)
+        }
+    }
+
+    public func revokeAdminToken(name: String, audit: AuditEvent) async throws -> Bool {
+        try await provider.transaction { db in
+            let row = try await db.update("admin_tokens").set("revoked_at", to: audit.at)
+                .where("name", .equal, name).where("revoked_at", .is, SQLLiteral.null).returning("name").first()
+            guard row != nil else { return false }
+            try await insertAudit([audit], on: db)
+            return true
+        }
+    }
+
+    public func hasActiveAdminToken() async throws -> Bool {
+        try await provider.read { db in
+            try await db.select().column("name").from("admin_tokens").where("role", .equal, AdminRole.admin.rawValue)
+                .where("revoked_at", .is, SQLLiteral.null).limit(1).first() != nil
+        }
+    }
+}

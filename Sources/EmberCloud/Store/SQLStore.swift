@@ -1,0 +1,43 @@
+import EmberCore
+import Foundation
+import SQLKit
+
+/// The one `Store` implementation, over SQLKit; dialect differences live in `SQLDialectSpecifics`.
+public struct SQLStore: Store {
+    let provider: any DatabaseProvider
+
+    public init(provider: any DatabaseProvider) {
+        self.provider = provider
+    }
+
+    public func migrate(now: Int64) async throws {
+        try await Migrator(provider: provider).migrate(now: now)
+    }
+
+    public func ping() async throws {
+        _ = try await provider.read { db in try await db.raw("SELECT 1 AS one").first() }
+    }
+
+    public func close() async throws {
+        try await provider.close()
+    }
+
+    func insertAudit(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
+        guard !events.isEmpty else { return }
+        try await db.insert(into: "audit_log").columns("at", "actor", "client", "action", "subject", "detail")
+            .rows(events.map { [SQLBind($0.at), SQLBind($0.by.actor), SQLBind($0.by.client), SQLBind($0.action), SQLBind($0.subject), SQLBind($0.detail)] as [any SQLExpression] })
+            .run()
+    }
+
+    public func appendAudit(_ events: [AuditEvent]) async throws {
+        try await provider.transaction { db in try await insertAudit(events, on: db) }
+    }
+
+    public func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry] {
+        try await provider.read { db in
+            var query = db.select().columns("id", "at", "actor", "client", "action", "subject", "detail").from("audit_log")
+            if let after { query = query.where("id", .greaterThan, after) }
+            return try await query.orderBy("id", .ascending).limit(limit).all(decoding: AuditEntry.self)
+        }
+    }
+}

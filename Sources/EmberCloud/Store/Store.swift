@@ -1,0 +1,44 @@
+import EmberCore
+
+/// What a device's signature is checked against.
+public struct DeviceCredential: Sendable, Equatable {
+    public var publicKey: String
+    public var decommissioned: Bool
+}
+
+/// The registry's persistence. Every change that matters writes its audit rows in the same transaction.
+public protocol Store: Sendable {
+    /// Applies pending migrations; refuses a schema newer than this build.
+    func migrate(now: Int64) async throws
+    /// Succeeds when the database answers.
+    func ping() async throws
+    /// Closes the database.
+    func close() async throws
+
+    func createAdminToken(name: String, role: AdminRole, hash: String, audit: AuditEvent) async throws
+    /// The unrevoked token with this SHA-256 hash.
+    func adminToken(hash: String) async throws -> AdminTokenRecord?
+    func adminTokens() async throws -> [AdminTokenRecord]
+    /// Revokes an active token; false when there is none by that name.
+    func revokeAdminToken(name: String, audit: AuditEvent) async throws -> Bool
+    func hasActiveAdminToken() async throws -> Bool
+
+    /// Stores a freshly minted key; false when the key text is taken (mint another).
+    func insertRegistrationKey(_ record: RegistrationKeyRecord, audit: AuditEvent) async throws -> Bool
+    /// The keys `createdBy` minted that are unspent, unrevoked and unexpired at `now`, oldest first.
+    func activeRegistrationKeys(createdBy: String, now: Int64) async throws -> [RegistrationKeyRecord]
+    /// Revokes one of `createdBy`'s active keys; false when it has no such key.
+    func revokeRegistrationKey(_ key: String, createdBy: String, now: Int64, audit: AuditEvent) async throws -> Bool
+    func registrationKey(_ key: String) async throws -> RegistrationKeyRecord?
+
+    /// Registers a device with a key, atomically: the key is spent by one conditional statement.
+    func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome
+    func device(uuid: String) async throws -> DeviceRecord?
+    func deviceCredential(uuid: String) async throws -> DeviceCredential?
+    /// Devices ordered by UUID, after the given UUID (keyset pagination).
+    func devices(limit: Int, after: String?) async throws -> [DeviceRecord]
+
+    func appendAudit(_ events: [AuditEvent]) async throws
+    /// Audit rows in the order written, after the given id.
+    func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry]
+}

@@ -1,0 +1,123 @@
+import EmberCore
+import Foundation
+
+/// What an admin token may do.
+public enum AdminRole: String, Codable, Sendable, CaseIterable {
+    /// Everything.
+    case admin
+    /// Registration keys and reading devices.
+    case `operator`
+}
+
+/// An admin API token as stored: its hash, never the token itself.
+public struct AdminTokenRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: AdminRole
+    public var createdAt: Int64
+    public var revokedAt: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case name, role
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+}
+
+/// A registration key and its life: who minted it, when it expires, which device spent it.
+public struct RegistrationKeyRecord: Sendable, Equatable {
+    public var key: String
+    public var createdBy: String
+    public var generatedAt: Int64
+    public var expiresAt: Int64
+    public var spentAt: Int64?
+    public var spentBy: String?
+    public var revokedAt: Int64?
+}
+
+/// A registered device: the FireFly registration record plus Ember's bookkeeping.
+public struct DeviceRecord: Codable, Sendable, Equatable {
+    public var uuid: String
+    public var productID: String
+    public var productHex: String
+    public var deviceClass: String
+    public var publicKey: String
+    public var registeringApplication: String
+    public var registeringVersion: String
+    public var mcu: MCUInfo
+    public var network: [NetworkInterface]
+    public var partitions: [PartitionEntry]
+    /// Unix seconds; written once.
+    public var registrationDate: Int64
+    /// Name of the admin token that minted the spent registration key.
+    public var registeredBy: String
+    public var decommissionedAt: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case uuid, mcu, network, partitions
+        case productID = "product_id"
+        case productHex = "product_hex"
+        case deviceClass = "device_class"
+        case publicKey = "public_key"
+        case registeringApplication = "registering_application"
+        case registeringVersion = "registering_version"
+        case registrationDate = "registration_date"
+        case registeredBy = "registered_by"
+        case decommissionedAt = "decommissioned_at"
+    }
+}
+
+/// Who did something, from where: the actor and client address of an audit row.
+public struct AuditActor: Sendable, Equatable {
+    /// A token name, `device:<uuid>`, `cli` or `anonymous`.
+    public var actor: String
+    /// The client's address, or `local` for the CLI.
+    public var client: String
+
+    public init(actor: String, client: String) {
+        self.actor = actor
+        self.client = client
+    }
+}
+
+/// One audit-log row to write.
+public struct AuditEvent: Sendable, Equatable {
+    public var at: Int64
+    public var by: AuditActor
+    /// e.g. `key.minted`, `device.registered`, `registration.refused`.
+    public var action: String
+    /// What it acted on: a masked key, a device UUID, a token name.
+    public var subject: String
+    /// A short reason or detail; never a secret.
+    public var detail: String
+
+    public init(at: Int64, by: AuditActor, action: String, subject: String, detail: String = "") {
+        self.at = at
+        self.by = by
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
+/// An audit-log row as read back.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var at: Int64
+    public var actor: String
+    public var client: String
+    public var action: String
+    public var subject: String
+    public var detail: String
+}
+
+/// How a registration attempt ended in the store.
+public enum RegistrationOutcome: Sendable, Equatable {
+    /// New device stored; the key is spent.
+    case registered
+    /// The same UUID and public key were already registered; nothing changed, the key is not spent.
+    case alreadyRegistered
+    /// The UUID is registered with another public key; nothing changed.
+    case conflictingPublicKey
+    /// The key is unknown, spent, revoked or expired.
+    case invalidKey
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import EmberCloud
+import Logging
+
+/// `ember serve`: the cloud registry.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the cloud registry (embedded SQLite by default).",
+        discussion: "Each option falls back to its EMBER_* variable, then to the default shown.")
+
+    @Option(help: "Address to listen on. [env: EMBER_HOST] (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one. [env: EMBER_PORT] (default: 8080)")
+    var port: Int?
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Lifetime of a registration key in seconds. [env: EMBER_REGISTRATION_KEY_TTL_SECONDS] (default: 1800)")
+    var registrationKeyTTL: Int?
+
+    @Option(help: "Accepted clock skew of signed requests, ± seconds. [env: EMBER_SIGNATURE_WINDOW_SECONDS] (default: 10)")
+    var signatureWindow: Int?
+
+    @Flag(help: "Refuse FireFly v1 signatures. [env: EMBER_REQUIRE_SIGNATURE_V2]")
+    var requireSignatureV2 = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: EMBER_LOG_LEVEL] (default: info)")
+    var logLevel: Logger.Level?
+
+    @Flag(help: "Do not log every request.")
+    var quiet = false
+
+    func run() async throws {
+        var configuration = RegistryConfiguration()
+        configuration.host = host ?? Environment.string("EMBER_HOST") ?? configuration.host
+        configuration.port = try port ?? Environment.integer("EMBER_PORT") ?? configuration.port
+        configuration.database = database.resolved
+        configuration.registrationKeyTTL = Int64(
+            try registrationKeyTTL ?? Environment.integer("EMBER_REGISTRATION_KEY_TTL_SECONDS") ?? Int(configuration.registrationKeyTTL))
+        configuration.signatureWindow = Int64(
+            try signatureWindow ?? Environment.integer("EMBER_SIGNATURE_WINDOW_SECONDS") ?? Int(configuration.signatureWindow))
+        configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
+        configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
+        configuration.logRequests = !quiet
+        guard (0...65_535).contains(configuration.port) else { throw ValidationError("port must be 0…65535") }
+        guard configuration.registrationKeyTTL > 0 else { throw ValidationError("the registration key TTL must be positive") }
+        guard configuration.signatureWindow > 0 else { throw ValidationError("the signature window must be positive") }
+        let level = try logLevel ?? Environment.string("EMBER_LOG_LEVEL").map {
+            guard let level = Logger.Level(rawValue: $0) else { throw ValidationError("EMBER_LOG_LEVEL: unknown level '\($0)'") }
+            return level
+        } ?? .info
+        let logger = LoggingSetup.bootstrap(level: level)
+        try await RegistryServer.run(configuration: configuration, logger: logger)
+    }
+}

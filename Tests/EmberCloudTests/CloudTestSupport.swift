@@ -1,0 +1,117 @@
+import EmberClient
+import EmberCloud
+import EmberCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// A fresh registry on its own SQLite file, a manual clock, an admin and an operator token.
+struct TestRegistry: Sendable {
+    let registry: Registry
+    let clock: ManualClock
+    let adminToken: String
+    let operatorToken: String
+    var store: any Store { registry.store }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "ember-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Opens a throwaway database, migrates it and hands `body` a registry and its router client; closes it after.
+    static func with(
+        _ configure: (inout RegistryConfiguration) -> Void = { _ in },
+        _ body: @Sendable (TestRegistry, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await withStore { store in
+            let clock = ManualClock()
+            var configuration = RegistryConfiguration()
+            configure(&configuration)
+            let registry = Registry(configuration: configuration, store: store, clock: clock)
+            let actor = AuditActor(actor: "test", client: "local")
+            let admin = try await registry.tokens.create(name: "admin", role: .admin, by: actor)
+            let op = try await registry.tokens.create(name: "operator", role: .operator, by: actor)
+            let test = TestRegistry(registry: registry, clock: clock, adminToken: admin, operatorToken: op)
+            let app = Application(router: registry.buildRouter(), logger: logger)
+            try await app.test(.router) { client in try await body(test, client) }
+        }
+    }
+
+    /// A migrated store on a throwaway SQLite file, closed and deleted after `body`.
+    static func withStore(_ body: (any Store) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = SQLStore(provider: try await SQLiteProvider.open(path: folder.appendingPathComponent("ember.sqlite").path, logger: logger))
+        do {
+            try await store.migrate(now: 1_767_225_600)
+            try await body(store)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    var now: DeviceTimestamp { DeviceTimestamp(epochSeconds: clock.now()) }
+}
+
+extension TestClientProtocol {
+    /// Mints a registration key with `token` and returns it.
+    func mintKey(_ token: String) async throws -> String {
+        try await execute(uri: "/registration-keys", method: .post, headers: [.authorization: "Bearer \(token)"]) { response in
+            #expect(response.status == .created)
+            return try JSONDecoder().decode(RegistrationKeyCreated.self, from: Data(buffer: response.body)).key
+        }
+    }
+
+    /// `POST /devices/register` with a JSON body.
+    func register(_ body: Data, key: String?, contentType: String? = "application/json") async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let key { headers[HTTPField.Name("X-Registration-Key")!] = key }
+        if let contentType { headers[.contentType] = contentType }
+        return try await execute(uri: "/devices/register", method: .post, headers: headers, body: ByteBuffer(data: body))
+    }
+
+    /// Registers `device` with `key`.
+    func register(_ device: SimulatedDevice, key: String) async throws -> TestResponse {
+        try await register(try JSONEncoder().encode(device.registrationBody()), key: key)
+    }
+
+    /// A signed `GET /devices/{uuid}/registration`.
+    func checkRegistration(_ headers: RequestSigner.Headers, path: String? = nil) async throws -> TestResponse {
+        var fields: HTTPFields = [:]
+        for (name, value) in headers.fields { fields[HTTPField.Name(name)!] = value }
+        return try await execute(uri: path ?? "/devices/\(headers.uuid)/registration", method: .get, headers: fields)
+    }
+
+    /// GET with a bearer token.
+    func get(_ uri: String, token: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: uri, method: .get, headers: headers)
+    }
+}
+
+extension TestResponse {
+    /// The `message` of a JSON error body (nil when the body is not one).
+    var message: String? {
+        try? JSONDecoder().decode(MessageBody.self, from: Data(buffer: body)).message
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(buffer: body))
+    }
+}
+
+extension SimulatedDevice {
+    /// A registration body as a mutable JSON object, for tests that break it.
+    func registrationJSON() throws -> [String: Any] {
+        let data = try JSONEncoder().encode(registrationBody())
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+}

@@ -1,0 +1,80 @@
+import EmberClient
+import EmberCloud
+import EmberCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// `/registration-keys`: mint, list, revoke, and admin authentication.
+struct RegistrationKeyRouteTests {
+    @Test func mintReturns201WithASixCharacterKeyAndExpiry() async throws {
+        try await TestRegistry.with { test, client in
+            let response = try await client.execute(uri: "/registration-keys", method: .post, headers: [.authorization: "Bearer \(test.adminToken)"])
+            #expect(response.status == .created)
+            let created = try response.decode(RegistrationKeyCreated.self)
+            #expect(created.key.count == 6 && created.key.utf8.allSatisfy { RegistrationKey.alphabet.contains($0) })
+            #expect(created.expiresAt == test.clock.now() + 1_800)
+        }
+    }
+
+    @Test func ttlIsConfigurable() async throws {
+        try await TestRegistry.with({ $0.registrationKeyTTL = 60 }) { test, client in
+            let response = try await client.execute(uri: "/registration-keys", method: .post, headers: [.authorization: "Bearer \(test.operatorToken)"])
+            #expect(try response.decode(RegistrationKeyCreated.self).expiresAt == test.clock.now() + 60)
+        }
+    }
+
+    @Test func listShowsTheCallersActiveKeysOldestFirst() async throws {
+        try await TestRegistry.with { test, client in
+            let first = try await client.mintKey(test.adminToken)
+            test.clock.advance(by: 5)
+            let second = try await client.mintKey(test.adminToken)
+            let spent = try await client.mintKey(test.adminToken)
+            _ = try await client.mintKey(test.operatorToken)  // someone else's
+            #expect(try await client.register(SimulatedDevice(), key: spent).status == .noContent)
+            let response = try await client.get("/registration-keys", token: test.adminToken)
+            #expect(response.status == .ok)
+            let keys = try response.decode(RegistrationKeyList.self).registrationKeys
+            #expect(keys.map(\.key) == [first, second])
+            #expect(keys[0].generatedAt == test.clock.now() - 5)
+            test.clock.advance(by: 1_800 - 5)  // the first expires now, the second 5 s later
+            let later = try await client.get("/registration-keys", token: test.adminToken).decode(RegistrationKeyList.self)
+            #expect(later.registrationKeys.map(\.key) == [second])
+        }
+    }
+
+    @Test func revokeRemovesTheKeyAndIs404ForOthersKeys() async throws {
+        try await TestRegistry.with { test, client in
+            let key = try await client.mintKey(test.adminToken)
+            let others = try await client.mintKey(test.operatorToken)
+            let auth: HTTPFields = [.authorization: "Bearer \(test.adminToken)"]
+            #expect(try await client.execute(uri: "/registration-keys/\(others)", method: .delete, headers: auth).status == .notFound)
+            #expect(try await client.execute(uri: "/registration-keys/\(key)", method: .delete, headers: auth).status == .noContent)
+            let again = try await client.execute(uri: "/registration-keys/\(key)", method: .delete, headers: auth)
+            #expect(again.status == .notFound)
+            #expect(again.message?.contains(key) == false)  // masked
+            #expect(try await client.register(SimulatedDevice(), key: key).status == .unauthorized)
+        }
+    }
+
+    @Test func missingOrUnknownTokenIs401AndWrongRoleIs403() async throws {
+        try await TestRegistry.with { test, client in
+            for headers in [[:], [.authorization: "Bearer nope"], [.authorization: "Basic abc"], [.authorization: "Bearer "]] as [HTTPFields] {
+                let response = try await client.execute(uri: "/registration-keys", method: .post, headers: headers)
+                #expect(response.status == .unauthorized)
+                #expect(response.message == "Unauthorized")
+            }
+            let audit = try await client.get("/audit", token: test.operatorToken)
+            #expect(audit.status == .forbidden)
+            #expect(try await client.get("/devices", token: test.operatorToken).status == .ok)
+        }
+    }
+
+    @Test func revokedTokenIsRefused() async throws {
+        try await TestRegistry.with { (test: TestRegistry, client: any TestClientProtocol) async throws in
+            #expect(try await test.registry.tokens.revoke(name: "operator", by: AuditActor(actor: "test", client: "local")))
+            #expect(try await client.get("/registration-keys", token: test.operatorToken).status == .unauthorized)
+        }
+    }
+}

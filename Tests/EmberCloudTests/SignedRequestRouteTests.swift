@@ -1,0 +1,173 @@
+import EmberClient
+import EmberCloud
+import EmberCore
+import EmberTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// `GET /devices/{uuid}/registration` and the signed-request rules.
+struct SignedRequestRouteTests {
+    /// Registers a fresh device and returns it.
+    static func registered(_ test: TestRegistry, _ client: some TestClientProtocol, _ device: SimulatedDevice = SimulatedDevice()) async throws
+        -> SimulatedDevice
+    {
+        let response = try await client.register(device, key: try await client.mintKey(test.adminToken))
+        #expect(response.status == .noContent)
+        return device
+    }
+
+    static func path(_ device: SimulatedDevice) -> String { "/devices/\(DeviceUUID.format(device.uuid))/registration" }
+
+    @Test(arguments: SignatureVersion.allCases)
+    func signedCheckReturnsTheFireFlyFields(version: SignatureVersion) async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let headers = try device.sign(method: "GET", path: Self.path(device), version: version, at: test.now)
+            let response = try await client.checkRegistration(headers)
+            #expect(response.status == .ok)
+            let status = try response.decode(RegistrationStatus.self)
+            #expect(status.uuid == DeviceUUID.format(device.uuid))
+            #expect(status.productHex == "0x08062305" && status.productID == "FFC0806-2305" && status.deviceClass == "CONTROLLER")
+            #expect(status.registrationDate == test.now.text)
+            #expect(status.registeringApplication == "Hardware Registration and Configuration")
+        }
+    }
+
+    @Test func vectorDevicesAuthenticateWithTheirOwnV1Signatures() async throws {
+        let vectors = try CryptoVectors.load()
+        for vector in vectors.devices {
+            let timestamp = try #require(DeviceTimestamp(vector.signatureV1.timestamp))
+            let clock = timestamp.epochSeconds
+            try await TestRegistry.with { test, client in
+                test.clock.advance(by: clock - test.clock.now())
+                let device = SimulatedDevice(
+                    uuid: try #require(DeviceUUID.parse(vector.uuid)), master: try MasterKey(bytes: Data(vectorHex: vector.masterKeyHex)))
+                _ = try await Self.registered(test, client, device)
+                let stored = try await test.store.device(uuid: vector.uuid)
+                #expect(stored?.publicKey == vector.publicKeyB64)
+                let headers = RequestSigner.Headers(
+                    uuid: vector.uuid, nonce: vector.signatureV1.nonceB64, timestamp: vector.signatureV1.timestamp,
+                    signature: vector.signatureV1.signatureDerB64, version: .v1)
+                #expect(try await client.checkRegistration(headers).status == .ok)
+                var wrong = headers
+                wrong.signature = vectors.mustReject.wrongKeySignatureDerB64
+                wrong.nonce = Data(repeating: 9, count: 32).base64EncodedString()
+                let rejected = try await client.checkRegistration(wrong)
+                #expect(rejected.status == .unauthorized && rejected.message == "Signature verification failed")
+            }
+        }
+    }
+
+    @Test func replayedRequestIs401() async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let headers = try device.sign(method: "GET", path: Self.path(device), at: test.now)
+            #expect(try await client.checkRegistration(headers).status == .ok)
+            let replay = try await client.checkRegistration(headers)
+            #expect(replay.status == .unauthorized && replay.message == "Nonce already used")
+        }
+    }
+
+    @Test(arguments: [-11, 11] as [Int64])
+    func elevenSecondsOffIs401(offset: Int64) async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let headers = try device.sign(method: "GET", path: Self.path(device), at: DeviceTimestamp(epochSeconds: test.clock.now() + offset))
+            let response = try await client.checkRegistration(headers)
+            #expect(response.status == .unauthorized && response.message == "X-Device-Timestamp is outside the acceptance window")
+        }
+    }
+
+    @Test(arguments: [-10, 10] as [Int64])
+    func tenSecondsOffIsAccepted(offset: Int64) async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let headers = try device.sign(method: "GET", path: Self.path(device), at: DeviceTimestamp(epochSeconds: test.clock.now() + offset))
+            #expect(try await client.checkRegistration(headers).status == .ok)
+        }
+    }
+
+    @Test func malformedHeadersAre400InContractOrder() async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let good = try device.sign(method: "GET", path: Self.path(device), at: test.now)
+            var cases: [(RequestSigner.Headers, String)] = []
+            var missing = good
+            missing.signature = ""
+            cases.append((missing, DeviceAuthError.missingHeaders.message))
+            var badBase64 = good
+            badBase64.nonce = "!!!"
+            cases.append((badBase64, DeviceAuthError.invalidBase64.message))
+            var shortNonce = good
+            shortNonce.nonce = Data(count: 16).base64EncodedString()
+            cases.append((shortNonce, DeviceAuthError.nonceLength.message))
+            var badTime = good
+            badTime.timestamp = "2025-05-09 12:00:00"
+            cases.append((badTime, DeviceAuthError.invalidTimestamp.message))
+            for (headers, message) in cases {
+                let response = try await client.checkRegistration(headers, path: Self.path(device))
+                #expect(response.status == .badRequest)
+                #expect(response.message == message)
+            }
+            var fields: HTTPFields = [:]
+            for (name, value) in good.fields { fields[HTTPField.Name(name)!] = value }
+            fields[HTTPField.Name("X-Device-Signature-Version")!] = "3"
+            let version = try await client.execute(uri: Self.path(device), method: .get, headers: fields)
+            #expect(version.status == .badRequest && version.message == "Unsupported X-Device-Signature-Version")
+        }
+    }
+
+    @Test func uuidHeaderDifferentFromPathIs403() async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let other = try await Self.registered(test, client)
+            let headers = try other.sign(method: "GET", path: Self.path(device), at: test.now)
+            let response = try await client.checkRegistration(headers, path: Self.path(device))
+            #expect(response.status == .forbidden && response.message == "X-Device-UUID header does not match path parameter")
+        }
+    }
+
+    @Test func unknownDeviceIs404() async throws {
+        try await TestRegistry.with { test, client in
+            let device = SimulatedDevice()
+            let response = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), at: test.now))
+            #expect(response.status == .notFound && response.message == "Device not registered")
+        }
+    }
+
+    @Test func signatureByAnotherKeyOrForAnotherPathIs401() async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            let impostor = SimulatedDevice(uuid: device.uuid)
+            let forged = try await client.checkRegistration(try impostor.sign(method: "GET", path: Self.path(device), at: test.now))
+            #expect(forged.status == .unauthorized && forged.message == "Signature verification failed")
+            let otherPath = try device.sign(method: "GET", path: Self.path(device) + "?x=1", at: test.now)
+            #expect(try await client.checkRegistration(otherPath, path: Self.path(device)).status == .unauthorized)
+        }
+    }
+
+    @Test func requireSignatureV2RefusesV1() async throws {
+        try await TestRegistry.with({ $0.requireSignatureV2 = true }) { test, client in
+            let device = try await Self.registered(test, client)
+            let v1 = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), version: .v1, at: test.now))
+            #expect(v1.status == .unauthorized)
+            let v2 = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), version: .v2, at: test.now))
+            #expect(v2.status == .ok)
+        }
+    }
+
+    @Test func authFailuresAreAuditedButThrottled() async throws {
+        try await TestRegistry.with { test, client in
+            let device = try await Self.registered(test, client)
+            for _ in 0..<5 {
+                let impostor = SimulatedDevice(uuid: device.uuid)
+                _ = try await client.checkRegistration(try impostor.sign(method: "GET", path: Self.path(device), at: test.now))
+            }
+            let failures = try await test.store.auditEntries(limit: 100, after: nil).filter { $0.action == "auth.failed" }
+            #expect(failures.count == 1)
+            #expect(failures.first?.detail == "Signature verification failed")
+        }
+    }
+}

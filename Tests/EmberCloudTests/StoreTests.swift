@@ -1,0 +1,111 @@
+import EmberClient
+import EmberCloud
+import EmberCore
+import Foundation
+import HTTPTypes
+import SQLKit
+import Testing
+
+@testable import EmberCloud
+
+/// The store's own guarantees: migrations, protective triggers, atomic key spending.
+struct StoreTests {
+    static func register(_ store: any Store, _ device: SimulatedDevice = SimulatedDevice(), key: String = "KEY001", now: Int64 = 1_767_225_600)
+        async throws -> RegistrationOutcome
+    {
+        let audit = AuditEvent(at: now, by: AuditActor(actor: "test", client: "local"), action: "key.minted", subject: key)
+        _ = try await store.insertRegistrationKey(
+            RegistrationKeyRecord(key: key, createdBy: "test", generatedAt: now, expiresAt: now + 1_800), audit: audit)
+        return try await store.register(try device.registrationBody().validated(), key: key, now: now, by: AuditActor(actor: "d", client: "c"))
+    }
+
+    @Test func migrationsAreRecordedAndIdempotent() async throws {
+        try await TestRegistry.withStore { store in
+            let sql = try #require(store as? SQLStore)
+            #expect(try await Migrator(provider: sql.provider).migrate(now: 0) == [])
+            let rows = try await sql.provider.read { db in try await db.raw("SELECT version, name FROM schema_migrations").all() }
+            #expect(rows.count == Migrations.latest)
+            #expect(try rows.first?.decode(column: "name", as: String.self) == "initial")
+        }
+    }
+
+    @Test func aSchemaNewerThanThisBuildIsRefused() async throws {
+        try await TestRegistry.withStore { store in
+            let sql = try #require(store as? SQLStore)
+            try await sql.provider.transaction { db in
+                try await db.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run()
+            }
+            await #expect(throws: StoreError.schemaTooNew(found: 999, known: Migrations.latest)) { try await store.migrate(now: 0) }
+        }
+    }
+
+    @Test func databaseRefusesToChangeARegistrationDate() async throws {
+        try await TestRegistry.withStore { store in
+            let device = SimulatedDevice()
+            #expect(try await Self.register(store, device) == .registered)
+            let sql = try #require(store as? SQLStore)
+            let uuid = DeviceUUID.format(device.uuid)
+            await #expect(throws: (any Error).self) {
+                try await sql.provider.transaction { db in
+                    try await db.raw("UPDATE devices SET registration_date = 1 WHERE uuid = \(bind: uuid)").run()
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await sql.provider.transaction { db in try await db.raw("DELETE FROM devices WHERE uuid = \(bind: uuid)").run() }
+            }
+            #expect(try await store.device(uuid: uuid)?.registrationDate == 1_767_225_600)
+            // Other columns may still change (decommissioning will need it).
+            try await sql.provider.transaction { db in
+                try await db.raw("UPDATE devices SET decommissioned_at = 5 WHERE uuid = \(bind: uuid)").run()
+            }
+            #expect(try await store.deviceCredential(uuid: uuid)?.decommissioned == true)
+        }
+    }
+
+    @Test func racingSpendsOfOneKeyMakeOneDevice() async throws {
+        try await TestRegistry.withStore { store in
+            let now: Int64 = 1_767_225_600
+            _ = try await store.insertRegistrationKey(
+                RegistrationKeyRecord(key: "RACE01", createdBy: "test", generatedAt: now, expiresAt: now + 60),
+                audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "RA****"))
+            let outcomes = try await withThrowingTaskGroup(of: RegistrationOutcome.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await store.register(
+                            try SimulatedDevice().registrationBody().validated(), key: "RACE01", now: now, by: AuditActor(actor: "d", client: "c"))
+                    }
+                }
+                return try await group.reduce(into: [RegistrationOutcome]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .registered }.count == 1)
+            #expect(outcomes.filter { $0 == .invalidKey }.count == 19)
+        }
+    }
+
+    @Test func anExpiredKeyIsNotSpent() async throws {
+        try await TestRegistry.withStore { store in
+            let now: Int64 = 1_767_225_600
+            _ = try await store.insertRegistrationKey(
+                RegistrationKeyRecord(key: "OLD001", createdBy: "t", generatedAt: now, expiresAt: now + 10),
+                audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "OL****"))
+            let outcome = try await store.register(
+                try SimulatedDevice().registrationBody().validated(), key: "OLD001", now: now + 10, by: AuditActor(actor: "d", client: "c"))
+            #expect(outcome == .invalidKey)
+            #expect(try await store.registrationKey("OLD001")?.spentAt == nil)
+        }
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() async throws {
+        try await TestRegistry.withStore { store in
+            let sql = try #require(store as? SQLStore)
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await sql.provider.transaction { db in
+                    try await sql.insertAudit([AuditEvent(at: 1, by: AuditActor(actor: "a", client: "b"), action: "x", subject: "y")], on: db)
+                    throw Boom()
+                }
+            }
+            #expect(try await store.auditEntries(limit: 10, after: nil).isEmpty)
+        }
+    }
+}

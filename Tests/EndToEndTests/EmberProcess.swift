@@ -1,0 +1,90 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real `ember serve` process on 127.0.0.1, started with a bounded wait for its listening line.
+final class EmberProcess: @unchecked Sendable {
+    // @unchecked: `process` and `log` are set once in init and only read afterwards.
+    struct StartFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let process: Process
+    let log: URL
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// The built `ember` binary: `$EMBER_BINARY`, else `.build/debug/ember` of this checkout.
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["EMBER_BINARY"] { return URL(fileURLWithPath: path) }
+        var root = URL(fileURLWithPath: #filePath)
+        while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root.deleteLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/debug/ember")
+    }
+
+    /// Starts `ember serve --port 0` on `database` and waits up to `timeout` seconds for it to listen.
+    init(database: String, folder: URL, environment: [String: String] = [:], arguments: [String] = [], timeout: Double = 30) async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
+            throw StartFailure(description: "no ember binary at \(Self.binary.path): run `swift build` first or set EMBER_BINARY")
+        }
+        let log = folder.appendingPathComponent("ember-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database, "--quiet"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+        self.log = log
+
+        let deadline = Date().addingTimeInterval(timeout)
+        var port: Int?
+        while port == nil && Date() < deadline && process.isRunning {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        guard let port else {
+            if process.isRunning { process.terminate() }
+            throw StartFailure(description: "ember serve did not start within \(timeout) s:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        }
+        self.port = port
+    }
+
+    /// Sends a signal and waits (bounded) for the process to exit; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32, timeout: Double = 20) async throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            throw StartFailure(description: "ember serve ignored signal \(signal) for \(timeout) s")
+        }
+        return process.terminationStatus
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// A temporary folder removed when the test ends.
+func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try await body(folder)
+}
