@@ -34,8 +34,8 @@ public struct Registry: Sendable {
         let router = Router(context: AppRequestContext.self)
         router.addMiddleware {
             RequestMetricsMiddleware(metrics: metrics)
+            if logRequests { RequestLogMiddleware(level: .info) }
             ErrorMiddleware()
-            if logRequests { LogRequestsMiddleware(.info) }
         }
         OperationsController(store: store, metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)

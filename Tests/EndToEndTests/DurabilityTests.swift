@@ -47,15 +47,25 @@ struct DurabilityTests {
         }
     }
 
-    @Test func sigtermStopsGracefullyAndClosesTheDatabase() async throws {
+    @Test func sigtermStopsGracefullyAndSecretsStayOutOfTheLog() async throws {
         try await withTemporaryFolder { folder in
             let server = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
-            let health = try await RegistryClient(baseURL: server.baseURL).send(.GET, "/health")
-            #expect(health.status == 200)
+                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
+                arguments: ["--log-level", "trace"], quiet: false)
+            let client = RegistryClient(baseURL: server.baseURL, token: Self.bootstrap)
+            #expect(try await client.send(.GET, "/health").status == 200)
+            let spent = try await client.mintKey().key
+            let revoked = try await client.mintKey().key
+            _ = try await client.register(try SimulatedDevice().registrationBody(), key: spent)
+            try await client.revokeKey(revoked)
+            _ = try await client.register(try SimulatedDevice().registrationBody(), key: revoked)
             #expect(try await server.stop(signal: SIGTERM) == 0)
-            #expect(server.output.contains("database closed"))
-            #expect(!server.output.contains(Self.bootstrap))
+            let log = server.output
+            #expect(log.contains("database closed"))
+            #expect(log.contains("http.route=/registration-keys/{key}"))
+            for secret in [Self.bootstrap, spent, revoked] {
+                #expect(!log.contains(secret), "the log shows a secret")
+            }
         }
     }
 

@@ -27,7 +27,7 @@ final class EmberProcess: @unchecked Sendable {
     }
 
     /// Starts `ember serve --port 0` on `database` and waits up to `timeout` seconds for it to listen.
-    init(database: String, folder: URL, environment: [String: String] = [:], arguments: [String] = [], timeout: Double = 30) async throws {
+    init(database: String, folder: URL, environment: [String: String] = [:], arguments: [String] = [], quiet: Bool = true, timeout: Double = 30) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw StartFailure(description: "no ember binary at \(Self.binary.path): run `swift build` first or set EMBER_BINARY")
         }
@@ -35,7 +35,7 @@ final class EmberProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database, "--quiet"] + arguments
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database] + (quiet ? ["--quiet"] : []) + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
