@@ -16,6 +16,18 @@ public enum RegistryServer {
         throw StoreError.unsupportedDatabase(url.split(separator: "@").last.map(String.init) ?? url)
     }
 
+    /// The HTTP application of a registry; `onRunning` receives the bound port (useful with port 0).
+    public static func makeApplication(
+        registry: Registry, configuration: RegistryConfiguration, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        Application(
+            router: registry.buildRouter(logRequests: configuration.logRequests),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Ember"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+
     /// Runs the registry until a shutdown signal; in-flight requests finish and the database closes before it returns.
     public static func run(configuration: RegistryConfiguration, logger: Logger) async throws {
         let store = try await openStore(configuration.database, logger: logger)
@@ -27,15 +39,9 @@ public enum RegistryServer {
                 logger.notice("created the admin token 'bootstrap' from EMBER_BOOTSTRAP_TOKEN")
             }
             let location = (store as? SQLStore)?.provider.location ?? configuration.database
-            let app = Application(
-                router: registry.buildRouter(logRequests: configuration.logRequests),
-                configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Ember"),
-                onServerRunning: { channel in
-                    let port = channel.localAddress?.port ?? configuration.port
-                    logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: sqlite:\(location))")
-                },
-                logger: logger
-            )
+            let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
+                logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: sqlite:\(location))")
+            }
             try await app.runService()
             try await store.close()
             logger.notice("Ember registry stopped; database closed")

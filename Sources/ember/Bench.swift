@@ -1,12 +1,13 @@
 import ArgumentParser
 import EmberBench
+import EmberCore
 import Foundation
 
 /// `ember bench …`: measured figures, each beside its physical anchor on this machine.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Ember's speed on this machine.",
-        subcommands: [Crypto.self]
+        subcommands: [Crypto.self, Registry.self]
     )
 
     struct Crypto: AsyncParsableCommand {
@@ -38,4 +39,39 @@ struct Bench: AsyncParsableCommand {
             }
         }
     }
+
+    struct Registry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Registrations/s and signed checks/s against an in-process registry on loopback.",
+            discussion: "Client and server share this machine's cores; the ratio compares checks/s with openssl's verify/s × cores.")
+
+        @Option(help: "Registrations to make (each with a fresh key).") var registrations = 5_000
+        @Option(help: "Seconds of signed registration checks.") var duration: Double = 10
+        @Option(help: "Concurrent clients.") var concurrency = 64
+        @Option(help: "Signature version of the checks: 1 (FireFly) or 2.") var signature: SignatureVersion = .v2
+        @Option(help: "Database URL (default: a throwaway SQLite file).") var database: String?
+        @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+        func validate() throws {
+            guard (1...1_000_000).contains(registrations) else { throw ValidationError("--registrations must be 1…1000000") }
+            guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be between 0 and 3600 seconds") }
+            guard (1...4_096).contains(concurrency) else { throw ValidationError("--concurrency must be 1…4096") }
+        }
+
+        func run() async throws {
+            var options = RegistryBenchmark.Options()
+            options.registrations = registrations
+            options.duration = duration
+            options.concurrency = concurrency
+            options.signature = signature
+            options.database = database
+            let json = json
+            let result = try await RegistryBenchmark.run(options) { step in
+                if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
+            }
+            print(json ? try JSONOutput.encode(result) : result.table)
+        }
+    }
 }
+
+extension SignatureVersion: ExpressibleByArgument {}

@@ -13,12 +13,12 @@ struct DeviceController {
     }
 
     @Sendable func registration(_ request: Request, context: AppRequestContext) async throws -> RegistrationStatus {
-        let uuid = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: true)
-        return try await devices.status(uuid: uuid)
+        let device = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: true)
+        return devices.status(of: device)
     }
 
-    /// Verifies the request's signature headers; returns the device's canonical UUID.
-    func authenticate(_ request: Request, context: AppRequestContext, body: Data, unknownDeviceIsNotFound: Bool) async throws -> String {
+    /// Verifies the request's signature headers; returns the device that signed it.
+    func authenticate(_ request: Request, context: AppRequestContext, body: Data, unknownDeviceIsNotFound: Bool) async throws -> DeviceCredential {
         let headers = DeviceAuthenticator.Headers(
             uuid: request.headers[.xDeviceUUID], nonce: request.headers[.xDeviceNonce], timestamp: request.headers[.xDeviceTimestamp],
             signature: request.headers[.xDeviceSignature], version: request.headers[.xDeviceSignatureVersion])

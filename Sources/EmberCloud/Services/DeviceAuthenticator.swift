@@ -63,8 +63,8 @@ public struct DeviceAuthenticator: Sendable {
         self.metrics = metrics
     }
 
-    /// Returns the canonical UUID of the device that signed the request, or throws `Failure`.
-    public func authenticate(_ headers: Headers, _ facts: RequestFacts, unknownDeviceIsNotFound: Bool) async throws -> String {
+    /// Returns the stored record of the device that signed the request, or throws `Failure`.
+    public func authenticate(_ headers: Headers, _ facts: RequestFacts, unknownDeviceIsNotFound: Bool) async throws -> DeviceCredential {
         do {
             return try await check(headers, facts)
         } catch let reason as DeviceAuthError {
@@ -76,7 +76,7 @@ public struct DeviceAuthenticator: Sendable {
         }
     }
 
-    private func check(_ headers: Headers, _ facts: RequestFacts) async throws -> String {
+    private func check(_ headers: Headers, _ facts: RequestFacts) async throws -> DeviceCredential {
         func fail(_ reason: DeviceAuthError) -> DeviceAuthError { reason }
         let request: SignedRequest
         do {
@@ -101,7 +101,7 @@ public struct DeviceAuthenticator: Sendable {
         else { throw fail(.badSignature) }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
         switch await replayCache.record(device: canonical, nonce: request.nonce, expiresAt: expiresAt, now: now) {
-        case .fresh: return canonical
+        case .fresh: return credential
         case .replayed: throw fail(.nonceReused)
         case .full:
             throw RegistryError.tooManyRequests("Too many signed requests in flight; retry later", retryAfter: window.seconds)

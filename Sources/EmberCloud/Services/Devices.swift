@@ -5,9 +5,8 @@ public struct Devices: Sendable {
     let store: any Store
 
     /// The FireFly registration status of a device that authenticated.
-    func status(uuid: String) async throws -> RegistrationStatus {
-        guard let device = try await store.device(uuid: uuid) else { throw RegistryError.notFound(DeviceAuthError.unknownDevice.message) }
-        return RegistrationStatus(
+    func status(of device: DeviceCredential) -> RegistrationStatus {
+        RegistrationStatus(
             uuid: device.uuid, productID: device.productID, productHex: device.productHex, deviceClass: device.deviceClass,
             registrationDate: DeviceTimestamp(epochSeconds: device.registrationDate).text,
             registeringApplication: device.registeringApplication, registeringVersion: device.registeringVersion)

@@ -62,12 +62,22 @@ extension SQLStore {
 
     public func deviceCredential(uuid: String) async throws -> DeviceCredential? {
         try await provider.read { db in
-            guard let row = try await db.select().columns("public_key", "decommissioned_at").from("devices")
-                .where("uuid", .equal, uuid).first()
+            guard let row = try await db.raw(
+                """
+                SELECT public_key, decommissioned_at, product_id, product_hex, device_class, registration_date,
+                registering_application, registering_version FROM devices WHERE uuid = \(bind: uuid)
+                """
+            ).first()
             else { return nil }
             return DeviceCredential(
-                publicKey: try row.decode(column: "public_key", as: String.self),
-                decommissioned: try row.decode(column: "decommissioned_at", as: Int64?.self) != nil)
+                uuid: uuid, publicKey: try row.decode(column: "public_key", as: String.self),
+                decommissioned: try row.decode(column: "decommissioned_at", as: Int64?.self) != nil,
+                productID: try row.decode(column: "product_id", as: String.self),
+                productHex: try row.decode(column: "product_hex", as: String.self),
+                deviceClass: try row.decode(column: "device_class", as: String.self),
+                registrationDate: try row.decode(column: "registration_date", as: Int64.self),
+                registeringApplication: try row.decode(column: "registering_application", as: String.self),
+                registeringVersion: try row.decode(column: "registering_version", as: String.self))
         }
     }
 

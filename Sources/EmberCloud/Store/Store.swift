@@ -1,9 +1,16 @@
 import EmberCore
 
-/// What a device's signature is checked against.
+/// What a device's signature is checked against, with the FireFly status fields a signed check returns.
 public struct DeviceCredential: Sendable, Equatable {
+    public var uuid: String
     public var publicKey: String
     public var decommissioned: Bool
+    public var productID: String
+    public var productHex: String
+    public var deviceClass: String
+    public var registrationDate: Int64
+    public var registeringApplication: String
+    public var registeringVersion: String
 }
 
 /// The registry's persistence. Every change that matters writes its audit rows in the same transaction.

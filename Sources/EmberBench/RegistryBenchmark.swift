@@ -1,0 +1,270 @@
+import AsyncHTTPClient
+import Crypto
+import Dispatch
+import EmberClient
+import EmberCloud
+import EmberCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// `ember bench registry`: an in-process registry on loopback driven by concurrent HTTP clients.
+public enum RegistryBenchmark {
+    /// How to run.
+    public struct Options: Sendable {
+        public var registrations = 5_000
+        public var duration: Double = 10
+        public var concurrency = 64
+        public var signature = SignatureVersion.v2
+        public var opensslSeconds = 2
+        public var database: String?
+
+        public init() {}
+    }
+
+    /// The figures of one run.
+    public struct Result: Codable, Sendable {
+        public var registrationsPerS: Double
+        public var registrationP50Ms: Double
+        public var registrationP99Ms: Double
+        public var keysMintedPerS: Double
+        public var checksPerS: Double
+        public var checkP50Ms: Double
+        public var checkP99Ms: Double
+        public var checkMaxMs: Double
+        public var errors: Int
+        public var serverRssMib: Double?
+        public var opensslVerifyPerS: Double?
+        public var cores: Int
+        public var checkRatioToOpensslLimit: Double?
+        public var concurrency: Int
+        public var signature: String
+        public var database: String
+
+        enum CodingKeys: String, CodingKey {
+            case registrationsPerS = "registrations_per_s"
+            case registrationP50Ms = "registration_p50_ms"
+            case registrationP99Ms = "registration_p99_ms"
+            case keysMintedPerS = "keys_minted_per_s"
+            case checksPerS = "checks_per_s"
+            case checkP50Ms = "check_p50_ms"
+            case checkP99Ms = "check_p99_ms"
+            case checkMaxMs = "check_max_ms"
+            case errors
+            case serverRssMib = "server_rss_mib"
+            case opensslVerifyPerS = "openssl_verify_per_s"
+            case cores
+            case checkRatioToOpensslLimit = "check_ratio_to_openssl_limit"
+            case concurrency, signature, database
+        }
+    }
+
+    /// Runs the benchmark; `progress` receives one line per phase.
+    public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var logger = Logger(label: "ember-bench")
+        logger.logLevel = .warning
+        let database = options.database ?? "sqlite:\(folder.path)/bench.sqlite"
+        let store = try await RegistryServer.openStore(database, logger: logger)
+        do {
+            try await store.migrate(now: SystemClock().now())
+            var configuration = RegistryConfiguration()
+            configuration.port = 0
+            configuration.logRequests = false
+            configuration.failedAttemptLimit = Int.max / 2
+            let registry = Registry(configuration: configuration, store: store)
+            let token = try await registry.tokens.create(name: "bench-\(UUID().uuidString.prefix(8))", role: .admin, by: AuditActor(actor: "bench", client: "local"))
+            let app = RegistryServer.makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
+                Ports.shared.publish(port)
+            }
+            let server = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+            let result: Result = try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await server.run()
+                    return nil
+                }
+                do {
+                    let port = try await Ports.shared.wait()
+                    let result = try await drive(port: port, token: token, options: options, database: database, progress: progress)
+                    await server.triggerGracefulShutdown()
+                    return result
+                } catch {
+                    await server.triggerGracefulShutdown()
+                    throw error
+                }
+            }
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    static func drive(port: Int, token: String, options: Options, database: String, progress: @escaping @Sendable (String) -> Void) async throws
+        -> Result
+    {
+        var poolConfiguration = HTTPClient.Configuration()
+        poolConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.concurrency)
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: poolConfiguration)
+        do {
+            let result = try await drive(http: http, port: port, token: token, options: options, database: database, progress: progress)
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    static func drive(
+        http: HTTPClient, port: Int, token: String, options: Options, database: String, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
+        let base = "http://127.0.0.1:\(port)"
+        let admin = RegistryClient(baseURL: base, token: token, http: http)
+        let deviceClient = RegistryClient(baseURL: base, http: http)
+
+        progress("minting \(options.registrations) registration keys")
+        let mintStart = DispatchTime.now().uptimeNanoseconds
+        let keys = try await concurrently(count: options.registrations, concurrency: options.concurrency) { _ in
+            try await admin.mintKey().key
+        }
+        let mintSeconds = Double(DispatchTime.now().uptimeNanoseconds - mintStart) / 1e9
+
+        progress("registering \(options.registrations) devices, \(options.concurrency) concurrent clients")
+        let devices = (0..<options.registrations).map { _ in SimulatedDevice() }
+        let bodies = try devices.map { try JSONEncoder().encode($0.registrationBody()) }
+        let registerStart = DispatchTime.now().uptimeNanoseconds
+        let registrationSamples = try await concurrently(count: options.registrations, concurrency: options.concurrency) { index in
+            let start = DispatchTime.now().uptimeNanoseconds
+            let reply = try await deviceClient.send(
+                .POST, "/devices/register", headers: [("X-Registration-Key", keys[index]), ("Content-Type", "application/json")], body: bodies[index])
+            return (DispatchTime.now().uptimeNanoseconds - start, reply.status == 204)
+        }
+        let registerSeconds = Double(DispatchTime.now().uptimeNanoseconds - registerStart) / 1e9
+        var errors = registrationSamples.filter { !$0.1 }.count
+
+        progress("signed registration checks for \(options.duration) s, \(options.concurrency) concurrent clients")
+        let signers = try devices.prefix(1_000).map { ($0.uuid, try $0.master.signingKey()) }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.duration * 1e9)
+        let checkStart = DispatchTime.now().uptimeNanoseconds
+        let perClient = try await withThrowingTaskGroup(of: ([UInt64], Int).self) { group in
+            for client in 0..<options.concurrency {
+                group.addTask {
+                    var samples: [UInt64] = []
+                    var failures = 0
+                    var index = client
+                    while DispatchTime.now().uptimeNanoseconds < deadline {
+                        let (uuid, key) = signers[index % signers.count]
+                        index += options.concurrency
+                        let path = "/devices/\(DeviceUUID.format(uuid))/registration"
+                        let headers = try sign(uuid: uuid, key: key, path: path, version: options.signature)
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let reply = try await deviceClient.send(.GET, path, headers: headers)
+                        samples.append(DispatchTime.now().uptimeNanoseconds - start)
+                        if reply.status != 200 { failures += 1 }
+                    }
+                    return (samples, failures)
+                }
+            }
+            return try await group.reduce(into: [([UInt64], Int)]()) { $0.append($1) }
+        }
+        let checkSeconds = Double(DispatchTime.now().uptimeNanoseconds - checkStart) / 1e9
+        let rss = residentMiB()
+        let checks = LatencyStats(perClient.flatMap(\.0))
+        errors += perClient.map(\.1).reduce(0, +)
+
+        progress("openssl speed -seconds \(options.opensslSeconds) ecdsap256")
+        let openssl = OpenSSLSpeed.measure(seconds: options.opensslSeconds)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let registrations = LatencyStats(registrationSamples.map(\.0))
+        let checksPerS = Double(checks.sortedNanoseconds.count) / checkSeconds
+        let location = database.hasPrefix("sqlite:") ? "sqlite" : database.split(separator: "@").last.map(String.init) ?? database
+        return Result(
+            registrationsPerS: Double(options.registrations) / registerSeconds, registrationP50Ms: registrations.milliseconds(0.5),
+            registrationP99Ms: registrations.milliseconds(0.99), keysMintedPerS: Double(options.registrations) / mintSeconds,
+            checksPerS: checksPerS, checkP50Ms: checks.milliseconds(0.5), checkP99Ms: checks.milliseconds(0.99),
+            checkMaxMs: checks.milliseconds(1), errors: errors, serverRssMib: rss, opensslVerifyPerS: openssl?.verifyPerSecond, cores: cores,
+            checkRatioToOpensslLimit: openssl.map { checksPerS / ($0.verifyPerSecond * Double(cores)) }, concurrency: options.concurrency,
+            signature: "v\(options.signature.rawValue)", database: location)
+    }
+
+    /// Signature headers from a prepared key (the load generator keeps keys to spare the server's CPU).
+    static func sign(uuid: UUID, key: P256.Signing.PrivateKey, path: String, version: SignatureVersion) throws -> [(String, String)] {
+        let nonce = Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let timestamp = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970)).text
+        let message =
+            switch version {
+            case .v1: SigningInput.v1(nonce: nonce, timestamp: timestamp)
+            case .v2:
+                SigningInput.v2(
+                    method: "GET", path: path, timestamp: timestamp, nonceBase64: nonce.base64EncodedString(),
+                    bodySHA256Hex: SigningInput.bodyHash(Data()))
+            }
+        let headers = RequestSigner.Headers(
+            uuid: DeviceUUID.format(uuid), nonce: nonce.base64EncodedString(), timestamp: timestamp,
+            signature: try key.signature(for: message).derRepresentation.base64EncodedString(), version: version)
+        return headers.fields.map { ($0.name, $0.value) }
+    }
+
+    /// Runs `body(0..<count)` with at most `concurrency` in flight; results in index order.
+    static func concurrently<T: Sendable>(count: Int, concurrency: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            var results = [T?](repeating: nil, count: count)
+            var next = 0
+            while next < min(concurrency, count) {
+                let index = next
+                group.addTask { (index, try await body(index)) }
+                next += 1
+            }
+            while let (index, value) = try await group.next() {
+                results[index] = value
+                if next < count {
+                    let index = next
+                    group.addTask { (index, try await body(index)) }
+                    next += 1
+                }
+            }
+            return results.compactMap { $0 }
+        }
+    }
+}
+
+extension RegistryBenchmark.Result {
+    /// A human table of the figures.
+    public var table: String {
+        func f(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+        return """
+            registry benchmark (\(database), \(concurrency) concurrent clients, \(signature) signatures, client and server on the same \(cores) cores)
+            figure                         value
+            registrations/s                \(f(registrationsPerS))   (p50 \(f(registrationP50Ms, 2)) ms, p99 \(f(registrationP99Ms, 2)) ms)
+            keys minted/s (admin API)      \(f(keysMintedPerS))
+            signed checks/s                \(f(checksPerS))   (p50 \(f(checkP50Ms, 2)) ms, p99 \(f(checkP99Ms, 2)) ms, max \(f(checkMaxMs, 2)) ms)
+            errors                         \(errors)
+            process RSS (server + clients) \(serverRssMib.map { f($0, 1) + " MiB" } ?? "n/a")
+            openssl verify/s × cores       \(opensslVerifyPerS.map { f($0 * Double(cores)) } ?? "n/a")
+            checks / (openssl verify×cores) \(checkRatioToOpensslLimit.map { f($0, 2) } ?? "n/a")
+            """
+    }
+}
+
+/// Hands the bound port from the server's start callback to the benchmark driver.
+final class Ports: Sendable {
+    static let shared = Ports()
+    private let stream: AsyncStream<Int>
+    private let continuation: AsyncStream<Int>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+    }
+
+    func publish(_ port: Int) { continuation.yield(port) }
+
+    func wait() async throws -> Int {
+        for await port in stream { return port }
+        throw CancellationError()
+    }
+}
