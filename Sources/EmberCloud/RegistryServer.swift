@@ -38,9 +38,8 @@ public enum RegistryServer {
             if let token = configuration.bootstrapToken, try await registry.tokens.bootstrap(token) {
                 logger.notice("created the admin token 'bootstrap' from EMBER_BOOTSTRAP_TOKEN")
             }
-            let location = (store as? SQLStore)?.provider.location ?? configuration.database
             let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
-                logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: sqlite:\(location))")
+                logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location))")
             }
             try await app.runService()
             try await store.close()

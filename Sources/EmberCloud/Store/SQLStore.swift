@@ -22,6 +22,8 @@ public struct SQLStore: Store {
         try await provider.close()
     }
 
+    public var location: String { provider.location }
+
     func insertAudit(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
         try await db.insert(into: "audit_log").columns("at", "actor", "client", "action", "subject", "detail")

@@ -33,7 +33,7 @@ public final class SQLiteProvider: DatabaseProvider {
                 try await reader.sql(queryLogLevel: nil).raw("PRAGMA busy_timeout=10000").run()
                 readers.append(reader)
             }
-            return SQLiteProvider(location: url.path, writer: writer, readers: readers)
+            return SQLiteProvider(location: "sqlite:" + url.path, writer: writer, readers: readers)
         } catch {
             try? await writer.close()
             throw error

@@ -21,6 +21,8 @@ public protocol Store: Sendable {
     func ping() async throws
     /// Closes the database.
     func close() async throws
+    /// Where the data lives, for the start-up line (never credentials).
+    var location: String { get }
 
     func createAdminToken(name: String, role: AdminRole, hash: String, audit: AuditEvent) async throws
     /// The unrevoked token with this SHA-256 hash.

@@ -1,0 +1,67 @@
+import EmberClient
+import EmberCloud
+import EmberCore
+import Foundation
+import Testing
+
+@testable import EmberCloud
+
+/// The registry's in-memory guards and start-up helpers.
+struct ServiceTests {
+    @Test func replayCacheRefusesRepeatsUntilExpiryAndStaysBounded() async {
+        let cache = ReplayCache(capacity: 2)
+        let nonce = Data(repeating: 1, count: 32)
+        #expect(await cache.record(device: "a", nonce: nonce, expiresAt: 110, now: 100) == .fresh)
+        #expect(await cache.record(device: "a", nonce: nonce, expiresAt: 110, now: 105) == .replayed)
+        #expect(await cache.record(device: "b", nonce: nonce, expiresAt: 110, now: 105) == .fresh)
+        // Full of live nonces: refuse rather than forget one.
+        #expect(await cache.record(device: "c", nonce: nonce, expiresAt: 115, now: 106) == .full)
+        // Once they expire, the sweep makes room, and the old nonce is accepted again.
+        #expect(await cache.record(device: "c", nonce: nonce, expiresAt: 121, now: 111) == .fresh)
+        #expect(await cache.count <= 2)
+    }
+
+    @Test func failureLimiterBlocksAfterTheLimitAndForgets() async {
+        let limiter = FailureLimiter(limit: 3, window: 60, maximumClients: 2)
+        for second in 0..<3 { await limiter.recordFailure(client: "x", now: Int64(second)) }
+        #expect(await limiter.retryAfter(client: "x", now: 10) == 50)
+        #expect(await limiter.retryAfter(client: "y", now: 10) == nil)
+        #expect(await limiter.retryAfter(client: "x", now: 60) == nil)
+        for client in ["p", "q", "r", "s"] { await limiter.recordFailure(client: client, now: 100) }  // bounded table
+    }
+
+    @Test func bootstrapCreatesOneAdminTokenOnlyWhenThereIsNone() async throws {
+        try await TestRegistry.withStore { (store: any Store) async throws in
+            let tokens = AdminTokens(store: store, clock: ManualClock())
+            await #expect(throws: RegistryError.self) { try await tokens.bootstrap("short") }
+            #expect(try await tokens.bootstrap("a-long-enough-bootstrap-secret"))
+            #expect(try await tokens.authenticate("a-long-enough-bootstrap-secret")?.role == .admin)
+            #expect(try await !tokens.bootstrap("another-long-bootstrap-secret"))
+            #expect(try await store.adminTokens().count == 1)
+        }
+    }
+
+    @Test func tokenNamesAreValidatedAndUnique() async throws {
+        try await TestRegistry.withStore { (store: any Store) async throws in
+            let tokens = AdminTokens(store: store, clock: ManualClock())
+            let actor = AuditActor(actor: "t", client: "local")
+            let token = try await tokens.create(name: "line-3", role: .operator, by: actor)
+            #expect(token.hasPrefix("ember_") && token.count == 70)
+            #expect(try await store.adminTokens().first?.name == "line-3")
+            await #expect(throws: StoreError.duplicateName("line-3")) { try await tokens.create(name: "line-3", role: .admin, by: actor) }
+            await #expect(throws: RegistryError.self) { try await tokens.create(name: "bad name!", role: .admin, by: actor) }
+        }
+    }
+
+    @Test func postgresURLsAreAClearErrorForNow() async throws {
+        await #expect(throws: StoreError.self) {
+            try await RegistryServer.openStore("postgres://ember:secret@db:5432/ember", logger: TestRegistry.logger)
+        }
+        do {
+            _ = try await RegistryServer.openStore("postgres://ember:secret@db:5432/ember", logger: TestRegistry.logger)
+        } catch {
+            #expect(!"\(error)".contains("secret"))
+            #expect("\(error)".contains("sqlite:PATH"))
+        }
+    }
+}
