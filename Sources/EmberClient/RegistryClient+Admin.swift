@@ -1,42 +1,6 @@
 import EmberCore
 import Foundation
 
-/// A device as the admin API lists it (the fields the CLI shows).
-public struct DeviceSummary: Codable, Sendable {
-    public var uuid: String
-    public var productID: String
-    public var productHex: String
-    public var deviceClass: String
-    public var registrationDate: Int64
-    public var registeredBy: String
-    public var registeringApplication: String
-    public var registeringVersion: String
-    public var decommissionedAt: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case uuid
-        case productID = "product_id"
-        case productHex = "product_hex"
-        case deviceClass = "device_class"
-        case registrationDate = "registration_date"
-        case registeredBy = "registered_by"
-        case registeringApplication = "registering_application"
-        case registeringVersion = "registering_version"
-        case decommissionedAt = "decommissioned_at"
-    }
-}
-
-/// One page of `GET /devices`.
-public struct DeviceSummaryPage: Codable, Sendable {
-    public var devices: [DeviceSummary]
-    public var nextAfter: String?
-
-    enum CodingKeys: String, CodingKey {
-        case devices
-        case nextAfter = "next_after"
-    }
-}
-
 extension RegistryClient {
     /// `POST /registration-keys`.
     public func mintKey() async throws -> RegistrationKeyCreated {
@@ -54,10 +18,10 @@ extension RegistryClient {
     }
 
     /// One page of `GET /devices`.
-    public func devices(limit: Int = 100, after: String? = nil) async throws -> DeviceSummaryPage {
+    public func devices(limit: Int = 100, after: String? = nil) async throws -> DevicePage {
         var path = "/devices?limit=\(limit)"
         if let after { path += "&after=\(after)" }
-        return try decode(DeviceSummaryPage.self, try await send(.GET, path), expecting: 200)
+        return try decode(DevicePage.self, try await send(.GET, path), expecting: 200)
     }
 
     /// `GET /devices/{uuid}` as raw JSON (the full manufacturing record).

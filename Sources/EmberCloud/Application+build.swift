@@ -33,8 +33,7 @@ public struct Registry: Sendable {
     public func buildRouter(logRequests: Bool = false) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.addMiddleware {
-            RequestMetricsMiddleware(metrics: metrics)
-            if logRequests { RequestLogMiddleware(level: .info) }
+            ObservabilityMiddleware(metrics: metrics, logLevel: logRequests ? .info : nil)
             ErrorMiddleware()
         }
         OperationsController(store: store, metrics: metrics).addRoutes(to: router)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmberClient
+import EmberCore
 import Foundation
 
 /// `ember devices …`: the device registry over the admin API.
@@ -19,7 +20,7 @@ struct Devices: AsyncParsableCommand {
 
         func run() async throws {
             let devices = try await options.call { client in
-                var devices: [DeviceSummary] = []
+                var devices: [DeviceRecord] = []
                 var cursor = after
                 repeat {
                     let page = try await client.devices(limit: limit, after: cursor)

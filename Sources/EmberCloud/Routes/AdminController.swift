@@ -1,3 +1,4 @@
+import EmberCore
 import Hummingbird
 
 /// Admin reads: `GET /devices`, `GET /devices/{uuid}` (admin or operator) and `GET /audit` (admin).
@@ -15,12 +16,12 @@ struct AdminController {
         _ = try context.requireAdmin()
         let limit = try pageLimit(request)
         let page = try await devices.list(limit: limit, after: request.uri.queryParameters["after"].map(String.init))
-        return DevicePage(devices: page.map(DeviceView.init), nextAfter: page.count == limit ? page.last?.uuid : nil)
+        return DevicePage(devices: page, nextAfter: page.count == limit ? page.last?.uuid : nil)
     }
 
-    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> DeviceView {
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> DeviceRecord {
         _ = try context.requireAdmin()
-        return DeviceView(try await devices.device(uuid: try context.parameters.require("uuid")))
+        return try await devices.device(uuid: try context.parameters.require("uuid"))
     }
 
     @Sendable func audit(_ request: Request, context: AppRequestContext) async throws -> AuditPage {

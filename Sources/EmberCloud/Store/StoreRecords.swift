@@ -34,38 +34,6 @@ public struct RegistrationKeyRecord: Sendable, Equatable {
     public var revokedAt: Int64?
 }
 
-/// A registered device: the FireFly registration record plus Ember's bookkeeping.
-public struct DeviceRecord: Codable, Sendable, Equatable {
-    public var uuid: String
-    public var productID: String
-    public var productHex: String
-    public var deviceClass: String
-    public var publicKey: String
-    public var registeringApplication: String
-    public var registeringVersion: String
-    public var mcu: MCUInfo
-    public var network: [NetworkInterface]
-    public var partitions: [PartitionEntry]
-    /// Unix seconds; written once.
-    public var registrationDate: Int64
-    /// Name of the admin token that minted the spent registration key.
-    public var registeredBy: String
-    public var decommissionedAt: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case uuid, mcu, network, partitions
-        case productID = "product_id"
-        case productHex = "product_hex"
-        case deviceClass = "device_class"
-        case publicKey = "public_key"
-        case registeringApplication = "registering_application"
-        case registeringVersion = "registering_version"
-        case registrationDate = "registration_date"
-        case registeredBy = "registered_by"
-        case decommissionedAt = "decommissioned_at"
-    }
-}
-
 /// Who did something, from where: the actor and client address of an audit row.
 public struct AuditActor: Sendable, Equatable {
     /// A token name, `device:<uuid>`, `cli` or `anonymous`.
