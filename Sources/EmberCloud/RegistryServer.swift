@@ -13,7 +13,10 @@ public enum RegistryServer {
             guard !path.isEmpty else { throw StoreError.unsupportedDatabase(url) }
             return SQLStore(provider: try await SQLiteProvider.open(path: path, logger: logger))
         }
-        throw StoreError.unsupportedDatabase(url.split(separator: "@").last.map(String.init) ?? url)
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return SQLStore(provider: try await PostgresProvider.open(url: url, logger: logger))
+        }
+        throw StoreError.unsupportedDatabase("use sqlite:PATH or postgres://user:password@host:5432/database")
     }
 
     /// The HTTP application of a registry; `onRunning` receives the bound port (useful with port 0).

@@ -42,18 +42,10 @@ struct TestRegistry: Sendable {
         }
     }
 
-    /// A migrated store on a throwaway SQLite file, closed and deleted after `body`.
+    /// Runs `body` once on each test database (SQLite, and PostgreSQL under `scripts/test`), each freshly migrated.
     static func withStore(_ body: (any Store) async throws -> Void) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-test-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = SQLStore(provider: try await SQLiteProvider.open(path: folder.appendingPathComponent("ember.sqlite").path, logger: logger))
-        do {
-            try await store.migrate(now: 1_767_225_600)
-            try await body(store)
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
+        for database in TestDatabase.all {
+            try await database.withStore(body)
         }
     }
 

@@ -53,15 +53,29 @@ struct ServiceTests {
         }
     }
 
-    @Test func postgresURLsAreAClearErrorForNow() async throws {
-        await #expect(throws: StoreError.self) {
-            try await RegistryServer.openStore("postgres://ember:secret@db:5432/ember", logger: TestRegistry.logger)
+    @Test func postgresURLsAreParsedAndCheckedWithoutShowingThePassword() throws {
+        let settings = try PostgresProvider.Settings(url: "postgres://ember:s%40cret@db.example:6543/fleet?sslmode=require&pool=32")
+        #expect(settings.host == "db.example" && settings.port == 6543 && settings.database == "fleet")
+        #expect(settings.password == "s@cret" && settings.requireTLS && settings.poolSize == 32)
+        #expect(settings.redacted == "postgres://ember@db.example:6543/fleet")
+        #expect(try PostgresProvider.Settings(url: "postgresql://ember@localhost").port == 5432)
+        for bad in ["postgres://", "postgres://db/x", "postgres://u:secret@h/d?sslmode=maybe", "postgres://u:secret@h/d?pool=0", "mysql://u@h/d"] {
+            #expect(throws: StoreError.self) { try PostgresProvider.Settings(url: bad) }
+            do { _ = try PostgresProvider.Settings(url: bad) } catch { #expect(!"\(error)".contains("secret")) }
         }
+    }
+
+    @Test func anUnreachablePostgresIsAClearErrorWithoutThePassword() async throws {
         do {
-            _ = try await RegistryServer.openStore("postgres://ember:secret@db:5432/ember", logger: TestRegistry.logger)
+            _ = try await PostgresProvider.open(url: "postgres://ember:secret@127.0.0.1:1/ember", logger: TestRegistry.logger, timeout: 2)
+            Issue.record("opening an unreachable PostgreSQL succeeded")
         } catch {
+            #expect("\(error)".contains("did not answer") || "\(error)".contains("cannot open"))
             #expect(!"\(error)".contains("secret"))
-            #expect("\(error)".contains("sqlite:PATH"))
         }
+    }
+
+    @Test func unknownDatabaseURLsAreRefused() async throws {
+        await #expect(throws: StoreError.self) { try await RegistryServer.openStore("mysql://u@h/d", logger: TestRegistry.logger) }
     }
 }

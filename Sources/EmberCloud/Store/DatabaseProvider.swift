@@ -3,6 +3,7 @@ import SQLKit
 /// The SQL flavours the store runs on; every dialect difference is decided in `SQLDialectSpecifics`.
 public enum SQLDialectKind: Sendable {
     case sqlite
+    case postgres
 }
 
 /// The one seam between the store and the database drivers.

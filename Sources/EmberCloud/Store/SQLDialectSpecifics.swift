@@ -4,6 +4,7 @@ enum SQLDialectSpecifics {
     static func autoIncrementPrimaryKey(_ dialect: SQLDialectKind) -> String {
         switch dialect {
         case .sqlite: "INTEGER PRIMARY KEY AUTOINCREMENT"
+        case .postgres: "BIGSERIAL PRIMARY KEY"
         }
     }
 
@@ -19,6 +20,21 @@ enum SQLDialectSpecifics {
                 """
                 CREATE TRIGGER devices_undeletable BEFORE DELETE ON devices
                 BEGIN SELECT RAISE(ABORT, 'device rows cannot be deleted; decommission the device instead'); END
+                """,
+            ]
+        case .postgres:
+            [
+                """
+                CREATE FUNCTION ember_refuse_device_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$
+                """,
+                """
+                CREATE TRIGGER devices_registration_date_immutable BEFORE UPDATE OF registration_date ON devices
+                FOR EACH ROW EXECUTE FUNCTION ember_refuse_device_change('registration_date is immutable')
+                """,
+                """
+                CREATE TRIGGER devices_undeletable BEFORE DELETE ON devices
+                FOR EACH ROW EXECUTE FUNCTION ember_refuse_device_change('device rows cannot be deleted; decommission the device instead')
                 """,
             ]
         }

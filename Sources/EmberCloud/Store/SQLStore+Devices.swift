@@ -17,6 +17,26 @@ extension SQLStore {
         let network = String(decoding: try encoder.encode(registration.network), as: UTF8.self)
         let partitions = String(decoding: try encoder.encode(registration.partitions), as: UTF8.self)
 
+        // Another transaction may insert the same UUID with another key between our check and our insert (PostgreSQL
+        // runs them in parallel): then this one rolls back, un-spending its key, and is decided again.
+        for _ in 0..<3 {
+            do {
+                return try await registerOnce(
+                    registration, uuid: uuid, publicKey: publicKey, json: (mcu, network, partitions), key: key, now: now, by: actor)
+            } catch is ConcurrentRegistration {
+                continue
+            }
+        }
+        throw ConcurrentRegistration()
+    }
+
+    private struct ConcurrentRegistration: Error {}
+
+    private func registerOnce(
+        _ registration: DeviceRegistration, uuid: String, publicKey: String, json: (String, String, String), key: String, now: Int64,
+        by actor: AuditActor
+    ) async throws -> RegistrationOutcome {
+        let (mcu, network, partitions) = json
         return try await provider.transaction { db in
             func usableKey(_ query: some SQLPredicateBuilder) -> Void {
                 _ = query.where("key", .equal, key).where(SQLColumn("spent_at"), .is, SQLLiteral.null)
@@ -36,14 +56,15 @@ extension SQLStore {
             guard let spent = try await spend.returning("created_by").first() else { return .invalidKey }
             let mintedBy = try spent.decode(column: "created_by", as: String.self)
 
-            try await db.insert(into: "devices")
+            let inserted = try await db.insert(into: "devices")
                 .columns(Self.deviceColumns.dropLast() + ["registration_key"])
                 .values(
                     SQLBind(uuid), SQLBind(registration.productID), SQLBind(registration.productHex.description),
                     SQLBind(registration.deviceClass), SQLBind(publicKey), SQLBind(registration.registeringApplication),
                     SQLBind(registration.registeringVersion), SQLBind(mcu), SQLBind(network), SQLBind(partitions), SQLBind(now),
                     SQLBind(mintedBy), SQLBind(key)
-                ).run()
+                ).ignoringConflicts(with: "uuid").returning("uuid").first()
+            guard inserted != nil else { throw ConcurrentRegistration() }
             try await insertAudit(
                 [
                     AuditEvent(

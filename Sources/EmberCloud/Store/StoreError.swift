@@ -4,7 +4,7 @@ public enum StoreError: Error, Equatable, Sendable {
     case duplicateName(String)
     /// The database was written by a newer Ember: it has migration `found`, this build knows up to `known`.
     case schemaTooNew(found: Int, known: Int)
-    /// The database URL is not one Ember can open.
+    /// The database URL is not one Ember can open, or the server did not answer (never holds a password).
     case unsupportedDatabase(String)
     /// A stored value could not be read back.
     case corruptRow(String)
@@ -16,7 +16,7 @@ extension StoreError: CustomStringConvertible {
         case .duplicateName(let name): "a token named \(name) exists already"
         case .schemaTooNew(let found, let known):
             "the database schema is at migration \(found) but this ember knows only up to \(known): run a newer ember"
-        case .unsupportedDatabase(let url): "unsupported database \(url): use sqlite:PATH (PostgreSQL arrives with the PostgreSQL issue)"
+        case .unsupportedDatabase(let reason): "cannot open the database: \(reason)"
         case .corruptRow(let what): "a stored \(what) could not be read"
         }
     }
