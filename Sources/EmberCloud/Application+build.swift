@@ -13,6 +13,7 @@ public struct Registry: Sendable {
     let authenticator: DeviceAuthenticator
     let devices: Devices
     let authAudit: AuthFailureAudit
+    let trustedProxies: TrustedProxies
 
     public init(configuration: RegistryConfiguration, store: any Store, clock: any RegistryClock = SystemClock(), metrics: EmberMetrics = EmberMetrics()) {
         self.store = store
@@ -20,13 +21,19 @@ public struct Registry: Sendable {
         self.metrics = metrics
         self.tokens = AdminTokens(store: store, clock: clock)
         self.keys = RegistrationKeys(store: store, clock: clock, ttl: configuration.registrationKeyTTL, metrics: metrics)
-        let limiter = FailureLimiter(limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
+        // Instances that share a database share nonces and failure counts through it; one instance keeps them in memory.
+        let limiter: any FailureCounter =
+            store.isShared
+            ? SharedFailureCounter(store: store, limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
+            : FailureLimiter(limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
+        let nonces: any NonceGuard = store.isShared ? SharedNonceGuard(store: store) : ReplayCache()
         self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
         self.authAudit = AuthFailureAudit(store: store)
         self.authenticator = DeviceAuthenticator(
-            store: store, replayCache: ReplayCache(), clock: clock, window: SignatureWindow(seconds: configuration.signatureWindow),
+            store: store, nonces: nonces, clock: clock, window: SignatureWindow(seconds: configuration.signatureWindow),
             requireV2: configuration.requireSignatureV2, metrics: metrics, audit: authAudit)
         self.devices = Devices(store: store)
+        self.trustedProxies = configuration.trustedProxies
     }
 
     /// Every route of the contract behind Ember's middleware.
@@ -35,6 +42,7 @@ public struct Registry: Sendable {
         router.addMiddleware {
             ObservabilityMiddleware(metrics: metrics, logLevel: logRequests ? .info : nil)
             ErrorMiddleware()
+            if !trustedProxies.blocks.isEmpty { ClientAddressMiddleware(proxies: trustedProxies) }
         }
         OperationsController(store: store, metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)

@@ -11,6 +11,8 @@ public struct RegistryConfiguration: Sendable {
     public var bootstrapToken: String?
     public var failedAttemptLimit = 10
     public var failedAttemptWindow: Int64 = 60
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit log).
+    public var trustedProxies = TrustedProxies.none
     /// Log every request at info level.
     public var logRequests = true
 

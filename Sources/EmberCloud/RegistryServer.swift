@@ -44,7 +44,12 @@ public enum RegistryServer {
             let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
                 logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location))")
             }
-            try await app.runService()
+            let sweeper = GuardSweeper(store: store, clock: clock, failureWindow: configuration.failedAttemptWindow, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: store.isShared ? [.init(service: sweeper), .init(service: app)] : [.init(service: app)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
             try await store.close()
             logger.notice("Ember registry stopped; database closed")
         } catch {

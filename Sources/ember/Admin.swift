@@ -71,13 +71,13 @@ extension AuditActor {
     static let cli = AuditActor(actor: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")", client: "local")
 }
 
-/// Opens and migrates the database, runs `body`, and closes it even when `body` throws.
-func withStore(_ options: DatabaseOptions, _ body: (any Store) async throws -> Void) async throws {
+/// Opens (and by default migrates) the database, runs `body`, and closes it even when `body` throws.
+func withStore(_ options: DatabaseOptions, migrate: Bool = true, _ body: (any Store) async throws -> Void) async throws {
     var logger = Logger(label: "ember")
     logger.logLevel = .warning
     let store = try await RegistryServer.openStore(options.resolved, logger: logger)
     do {
-        try await store.migrate(now: SystemClock().now())
+        if migrate { try await store.migrate(now: SystemClock().now()) }
         try await body(store)
         try await store.close()
     } catch {

@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Refuse FireFly v1 signatures. [env: EMBER_REQUIRE_SIGNATURE_V2]")
     var requireSignatureV2 = false
 
+    @Option(help: "Load balancers to believe X-Forwarded-For from: CIDR list, e.g. 10.0.0.0/8,::1. [env: EMBER_TRUSTED_PROXIES]")
+    var trustedProxies: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: EMBER_LOG_LEVEL] (default: info)")
     var logLevel: Logger.Level?
 
@@ -43,6 +46,11 @@ struct Serve: AsyncParsableCommand {
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
         configuration.logRequests = !quiet
+        do {
+            configuration.trustedProxies = try TrustedProxies(trustedProxies ?? Environment.string("EMBER_TRUSTED_PROXIES") ?? "")
+        } catch let error as RegistryError {
+            throw ValidationError(error.message)
+        }
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("port must be 0…65535") }
         guard configuration.registrationKeyTTL > 0 else { throw ValidationError("the registration key TTL must be positive") }
         guard configuration.signatureWindow > 0 else { throw ValidationError("the signature window must be positive") }

@@ -26,6 +26,8 @@ struct StoreTests {
             let rows = try await sql.provider.read { db in try await db.raw("SELECT version, name FROM schema_migrations").all() }
             #expect(rows.count == Migrations.latest)
             #expect(try rows.first?.decode(column: "name", as: String.self) == "initial")
+            let status = try await store.migrationStatus()
+            #expect(status.count == Migrations.latest && status.allSatisfy { $0.appliedAt != nil })
         }
     }
 
@@ -36,6 +38,7 @@ struct StoreTests {
                 try await db.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run()
             }
             await #expect(throws: StoreError.schemaTooNew(found: 999, known: Migrations.latest)) { try await store.migrate(now: 0) }
+            #expect(try await store.migrationStatus().last?.name == "future (unknown to this build)")
         }
     }
 

@@ -5,8 +5,9 @@ import NIOCore
 /// Ember's request context: Hummingbird's storage, the client's address and, on admin routes, the caller's token.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The connecting peer's IP address (`unknown` when there is no socket, as in router tests).
-    public let clientAddress: String
+    /// The client's IP address: the connecting peer, or what a trusted proxy forwarded (`ClientAddressMiddleware`);
+    /// `unknown` when there is no socket, as in router tests.
+    public var clientAddress: String
     /// Set by `AdminAuthMiddleware`.
     public var admin: AdminTokenRecord?
 

@@ -43,7 +43,7 @@ public struct DeviceAuthenticator: Sendable {
     }
 
     let store: any Store
-    let replayCache: ReplayCache
+    let nonces: any NonceGuard
     let clock: any RegistryClock
     let window: SignatureWindow
     let requireV2: Bool
@@ -51,12 +51,12 @@ public struct DeviceAuthenticator: Sendable {
     let audit: AuthFailureAudit
 
     init(
-        store: any Store, replayCache: ReplayCache, clock: any RegistryClock, window: SignatureWindow, requireV2: Bool,
+        store: any Store, nonces: any NonceGuard, clock: any RegistryClock, window: SignatureWindow, requireV2: Bool,
         metrics: EmberMetrics, audit: AuthFailureAudit
     ) {
         self.audit = audit
         self.store = store
-        self.replayCache = replayCache
+        self.nonces = nonces
         self.clock = clock
         self.window = window
         self.requireV2 = requireV2
@@ -100,7 +100,7 @@ public struct DeviceAuthenticator: Sendable {
             request.isValid(for: key, method: facts.method, path: facts.target, bodySHA256Hex: SigningInput.bodyHash(facts.body))
         else { throw fail(.badSignature) }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
-        switch await replayCache.record(device: canonical, nonce: request.nonce, expiresAt: expiresAt, now: now) {
+        switch try await nonces.record(device: canonical, nonce: request.nonce, expiresAt: expiresAt, now: now) {
         case .fresh: return credential
         case .replayed: throw fail(.nonceReused)
         case .full:

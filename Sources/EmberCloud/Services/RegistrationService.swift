@@ -6,10 +6,10 @@ import Logging
 public struct RegistrationService: Sendable {
     let store: any Store
     let clock: any RegistryClock
-    let limiter: FailureLimiter
+    let limiter: any FailureCounter
     let metrics: EmberMetrics
 
-    init(store: any Store, clock: any RegistryClock, limiter: FailureLimiter, metrics: EmberMetrics) {
+    init(store: any Store, clock: any RegistryClock, limiter: any FailureCounter, metrics: EmberMetrics) {
         self.store = store
         self.clock = clock
         self.limiter = limiter
@@ -18,7 +18,7 @@ public struct RegistrationService: Sendable {
 
     /// Throws 429 when this client has too many recent failed key attempts.
     func checkNotBlocked(client: String) async throws {
-        if let retryAfter = await limiter.retryAfter(client: client, now: clock.now()) {
+        if let retryAfter = try await limiter.retryAfter(client: client, now: clock.now()) {
             metrics.registration("rate_limited")
             throw RegistryError.tooManyRequests("Too many failed registration attempts; retry later", retryAfter: retryAfter)
         }
@@ -52,7 +52,7 @@ public struct RegistrationService: Sendable {
             throw RegistryError.conflict("Device already registered with a different public key")
         case .invalidKey:
             metrics.registration("invalid_key")
-            await limiter.recordFailure(client: client, now: now)
+            try await limiter.recordFailure(client: client, now: now)
             try await refuse(uuid: uuid, key: key, reason: "invalid or expired key", actor: actor, now: now)
             throw RegistryError.unauthorized("Invalid or expired registration key")
         }

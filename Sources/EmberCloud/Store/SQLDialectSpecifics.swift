@@ -8,6 +8,14 @@ enum SQLDialectSpecifics {
         }
     }
 
+    /// `TABLE`, or `UNLOGGED TABLE` where the database has them (for short-lived shared state).
+    static func unloggedTable(_ dialect: SQLDialectKind) -> String {
+        switch dialect {
+        case .sqlite: "TABLE"
+        case .postgres: "UNLOGGED TABLE"
+        }
+    }
+
     /// Triggers that make `registration_date` write-once and device rows undeletable.
     static func deviceProtectionTriggers(_ dialect: SQLDialectKind) -> [String] {
         switch dialect {

@@ -14,6 +14,18 @@ public struct SQLStore: Store {
         try await Migrator(provider: provider).migrate(now: now)
     }
 
+    public func migrationStatus() async throws -> [MigrationState] {
+        let applied = try await Migrator(provider: provider).applied()
+        let known = Migrations.all.map { migration in
+            MigrationState(
+                version: migration.version, name: migration.name,
+                appliedAt: applied.first { $0.version == migration.version }?.appliedAt)
+        }
+        let unknown = applied.filter { row in !Migrations.all.contains { $0.version == row.version } }
+            .map { MigrationState(version: $0.version, name: $0.name + " (unknown to this build)", appliedAt: $0.appliedAt) }
+        return known + unknown
+    }
+
     public func ping() async throws {
         _ = try await provider.read { db in try await db.raw("SELECT 1 AS one").first() }
     }

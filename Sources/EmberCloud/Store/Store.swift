@@ -13,10 +13,25 @@ public struct DeviceCredential: Sendable, Equatable {
     public var registeringVersion: String
 }
 
+/// One migration and whether this database has it.
+public struct MigrationState: Codable, Sendable, Equatable {
+    public var version: Int
+    public var name: String
+    /// Unix seconds; nil while pending.
+    public var appliedAt: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case version, name
+        case appliedAt = "applied_at"
+    }
+}
+
 /// The registry's persistence. Every change that matters writes its audit rows in the same transaction.
 public protocol Store: Sendable {
     /// Applies pending migrations; refuses a schema newer than this build.
     func migrate(now: Int64) async throws
+    /// Every migration this build knows, with when it was applied here (nil when pending).
+    func migrationStatus() async throws -> [MigrationState]
     /// Succeeds when the database answers.
     func ping() async throws
     /// Closes the database.
@@ -46,6 +61,17 @@ public protocol Store: Sendable {
     func deviceCredential(uuid: String) async throws -> DeviceCredential?
     /// Devices ordered by UUID, after the given UUID (keyset pagination).
     func devices(limit: Int, after: String?) async throws -> [DeviceRecord]
+
+    /// Whether several registry instances can share this database (and so must share nonces and failure counts).
+    var isShared: Bool { get }
+    /// Records a nonce until `expiresAt`; false when it is held and unexpired (a replay).
+    func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool
+    /// Records a failed registration-key attempt.
+    func recordRegistrationFailure(client: String, at: Int64) async throws
+    /// The number of `client`'s failures after `since`, and the oldest of them.
+    func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
+    /// Deletes nonces that expired and failures older than `failuresBefore`.
+    func purgeGuards(now: Int64, failuresBefore: Int64) async throws
 
     func appendAudit(_ events: [AuditEvent]) async throws
     /// Audit rows in the order written, after the given id.

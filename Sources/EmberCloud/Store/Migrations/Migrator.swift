@@ -15,6 +15,17 @@ struct Migrator: Sendable {
         }
     }
 
+    /// The applied migrations, in order.
+    func applied() async throws -> [(version: Int, name: String, appliedAt: Int64)] {
+        _ = try await currentVersion()
+        return try await provider.read { db in
+            try await db.raw("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").all().map {
+                (try $0.decode(column: "version", as: Int.self), try $0.decode(column: "name", as: String.self),
+                 try $0.decode(column: "applied_at", as: Int64.self))
+            }
+        }
+    }
+
     /// Applies what is missing; refuses a database newer than this build.
     @discardableResult
     func migrate(now: Int64) async throws -> [Int] {

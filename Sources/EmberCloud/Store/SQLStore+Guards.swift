@@ -1,0 +1,41 @@
+import SQLKit
+
+extension SQLStore {
+    public var isShared: Bool { provider.dialect == .postgres }
+
+    public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
+        try await provider.transaction { db in
+            // One statement decides: a new row, or an expired one taken over, returns a row; a live one does not.
+            try await db.raw(
+                """
+                INSERT INTO seen_nonces (device, nonce, expires_at) VALUES (\(bind: device), \(bind: nonce), \(bind: expiresAt))
+                ON CONFLICT (device, nonce) DO UPDATE SET expires_at = excluded.expires_at
+                WHERE seen_nonces.expires_at < \(bind: now) RETURNING device
+                """
+            ).first() != nil
+        }
+    }
+
+    public func recordRegistrationFailure(client: String, at: Int64) async throws {
+        try await provider.transaction { db in
+            try await db.insert(into: "registration_failures").columns("client", "at").values(SQLBind(client), SQLBind(at)).run()
+        }
+    }
+
+    public func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?) {
+        try await provider.read { db in
+            guard let row = try await db.raw(
+                "SELECT COUNT(*) AS failures, MIN(at) AS oldest FROM registration_failures WHERE client = \(bind: client) AND at > \(bind: since)"
+            ).first()
+            else { return (0, nil) }
+            return (try row.decode(column: "failures", as: Int.self), try row.decode(column: "oldest", as: Int64?.self))
+        }
+    }
+
+    public func purgeGuards(now: Int64, failuresBefore: Int64) async throws {
+        try await provider.transaction { db in
+            try await db.raw("DELETE FROM seen_nonces WHERE expires_at < \(bind: now)").run()
+            try await db.raw("DELETE FROM registration_failures WHERE at <= \(bind: failuresBefore)").run()
+        }
+    }
+}

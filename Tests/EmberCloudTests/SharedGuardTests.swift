@@ -1,0 +1,94 @@
+import EmberClient
+import EmberCloud
+import EmberCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Nonces and failed attempts in the database, and what they buy: several instances behave as one.
+struct SharedGuardTests {
+    @Test func storeRecordsNoncesUntilTheyExpire() async throws {
+        try await TestRegistry.withStore { (store: any Store) async throws in
+            #expect(try await store.recordNonce(device: "d", nonce: "n1", expiresAt: 110, now: 100))
+            #expect(try await !store.recordNonce(device: "d", nonce: "n1", expiresAt: 115, now: 105))
+            #expect(try await store.recordNonce(device: "e", nonce: "n1", expiresAt: 115, now: 105))
+            #expect(try await store.recordNonce(device: "d", nonce: "n1", expiresAt: 125, now: 111))  // expired: taken over
+            try await store.purgeGuards(now: 200, failuresBefore: 0)
+            #expect(try await store.recordNonce(device: "e", nonce: "n1", expiresAt: 215, now: 200))
+        }
+    }
+
+    @Test func storeCountsFailuresInTheWindow() async throws {
+        try await TestRegistry.withStore { (store: any Store) async throws in
+            for at in [100, 110, 120] as [Int64] { try await store.recordRegistrationFailure(client: "c", at: at) }
+            let recent = try await store.registrationFailures(client: "c", since: 105)
+            #expect(recent.count == 2 && recent.oldest == 110)
+            #expect(try await store.registrationFailures(client: "other", since: 0).count == 0)
+            try await store.purgeGuards(now: 200, failuresBefore: 115)
+            #expect(try await store.registrationFailures(client: "c", since: 0).count == 1)
+        }
+    }
+
+    /// Two registry instances on one PostgreSQL database, each with its own router.
+    static func twoInstances(_ body: @Sendable (TestRegistry, any TestClientProtocol, any TestClientProtocol) async throws -> Void) async throws {
+        for database in TestDatabase.all where database == .postgres {
+            try await database.withStore { store in
+                let clock = ManualClock()
+                let first = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
+                let second = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
+                let actor = AuditActor(actor: "test", client: "local")
+                let admin = try await first.tokens.create(name: "admin", role: .admin, by: actor)
+                let test = TestRegistry(registry: first, clock: clock, adminToken: admin, operatorToken: admin)
+                try await Application(router: first.buildRouter(), logger: TestRegistry.logger).test(.router) { one in
+                    try await Application(router: second.buildRouter(), logger: TestRegistry.logger).test(.router) { two in
+                        try await body(test, one, two)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aRequestReplayedToAnotherInstanceIsRefused() async throws {
+        try await Self.twoInstances { test, one, two in
+            let device = SimulatedDevice()
+            #expect(try await one.register(device, key: try await one.mintKey(test.adminToken)).status == .noContent)
+            let path = "/devices/\(DeviceUUID.format(device.uuid))/registration"
+            let headers = try device.sign(method: "GET", path: path, at: test.now)
+            #expect(try await one.checkRegistration(headers).status == .ok)
+            let replay = try await two.checkRegistration(headers)
+            #expect(replay.status == .unauthorized && replay.message == "Nonce already used")
+        }
+    }
+
+    @Test func failedAttemptsCountAcrossInstances() async throws {
+        try await Self.twoInstances { test, one, two in
+            for attempt in 0..<10 {
+                let client = attempt % 2 == 0 ? one : two
+                #expect(try await client.register(SimulatedDevice(), key: "WRONG\(attempt)").status == .unauthorized)
+            }
+            let key = try await one.mintKey(test.adminToken)
+            #expect(try await one.register(SimulatedDevice(), key: key).status == .tooManyRequests)
+            #expect(try await two.register(SimulatedDevice(), key: key).status == .tooManyRequests)
+            test.clock.advance(by: 61)
+            #expect(try await two.register(SimulatedDevice(), key: key).status == .noContent)
+        }
+    }
+
+    @Test func racingRegistrationsOnTwoInstancesMakeOneDevice() async throws {
+        try await Self.twoInstances { test, one, two in
+            let key = try await one.mintKey(test.adminToken)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<50 {
+                    let client = index % 2 == 0 ? one : two
+                    group.addTask { Int(try await client.register(SimulatedDevice(), key: key).status.code) }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 204 }.count == 1)
+            #expect(statuses.allSatisfy { $0 == 204 || $0 == 401 || $0 == 429 })
+            #expect(try await test.store.devices(limit: 100, after: nil).count == 1)
+        }
+    }
+}
