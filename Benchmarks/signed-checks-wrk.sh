@@ -3,6 +3,7 @@
 # requests (unique nonces), so the load generator does not spend the server's cores on signing or HTTP client work.
 # Needs wrk and Python's cryptography (apt-get install wrk; pip install cryptography).
 # Usage: Benchmarks/signed-checks-wrk.sh [seconds=8] [connections=64]
+# EMBER_BENCH_DATABASE=postgres://… runs the server on PostgreSQL (an empty database) instead of a throwaway SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-8}
@@ -14,8 +15,9 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 swift build -c release --product ember >/dev/null
 ember=.build/release/ember
-token=$($ember admin token create --name wrk --role admin --database "sqlite:$work/ember.sqlite" 2>/dev/null)
-$ember serve --port $port --database "sqlite:$work/ember.sqlite" --quiet >"$work/server.log" 2>&1 &
+database=${EMBER_BENCH_DATABASE:-sqlite:$work/ember.sqlite}
+token=$($ember admin token create --name "wrk-$RANDOM$RANDOM" --role admin --database "$database" 2>/dev/null)
+$ember serve --port $port --database "$database" --quiet >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 

@@ -13,6 +13,8 @@ public protocol DatabaseProvider: Sendable {
     var dialect: SQLDialectKind { get }
     /// Runs read-only statements.
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs one statement that is atomic by itself (no explicit transaction: one round trip on PostgreSQL).
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Closes every connection; the provider is unusable afterwards.

@@ -91,6 +91,10 @@ public final class PostgresProvider: DatabaseProvider {
         try await client.withConnection { connection in try await body(connection.sql(queryLogLevel: nil)) }
     }
 
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await read(body)
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection.sql(queryLogLevel: nil)) }

@@ -4,7 +4,7 @@ extension SQLStore {
     public var isShared: Bool { provider.dialect == .postgres }
 
     public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
-        try await provider.transaction { db in
+        try await provider.write { db in
             // One statement decides: a new row, or an expired one taken over, returns a row; a live one does not.
             try await db.raw(
                 """
@@ -17,7 +17,7 @@ extension SQLStore {
     }
 
     public func recordRegistrationFailure(client: String, at: Int64) async throws {
-        try await provider.transaction { db in
+        try await provider.write { db in
             try await db.insert(into: "registration_failures").columns("client", "at").values(SQLBind(client), SQLBind(at)).run()
         }
     }

@@ -51,6 +51,11 @@ public final class SQLiteProvider: DatabaseProvider {
         return try await body(readers[abs(index % readers.count)].sql(queryLogLevel: nil))
     }
 
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let database = writer.sql(queryLogLevel: nil)
+        return try await gate.withGate { try await body(database) }
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let database = writer.sql(queryLogLevel: nil)
         return try await gate.withGate {
