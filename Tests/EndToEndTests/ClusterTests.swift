@@ -1,0 +1,168 @@
+import EmberClient
+import EmberCore
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Two real `ember serve` instances on one PostgreSQL behind nginx (`deploy/local-cluster.sh`).
+/// Runs under `scripts/test` (which guarantees PostgreSQL); elsewhere it is reported as skipped.
+/// Whether this run provides PostgreSQL (`scripts/test` sets `EMBER_REQUIRE_POSTGRES=1`).
+enum ClusterGate {
+    static let enabled = ProcessInfo.processInfo.environment["EMBER_REQUIRE_POSTGRES"] == "1"
+}
+
+@Suite(.serialized, .enabled(if: ClusterGate.enabled, "runs under scripts/test, which provides PostgreSQL"))
+struct ClusterTests {
+    struct Cluster {
+        let folder: URL
+        let env: [String: String]
+        var url: String { env["URL"] ?? "" }
+        var token: String { env["TOKEN"] ?? "" }
+        func instance(_ number: Int) -> String { "http://127.0.0.1:\(env["PORT\(number)"] ?? "0")" }
+        func pid(_ number: Int) -> Int32 { Int32(env["PID\(number)"] ?? "") ?? 0 }
+    }
+
+    static var script: String {
+        var root = URL(fileURLWithPath: #filePath)
+        while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root.deleteLastPathComponent()
+        }
+        return root.appendingPathComponent("deploy/local-cluster.sh").path
+    }
+
+    /// Runs the cluster script with a bounded wait. Completion is read from a status file the wrapper writes:
+    /// Foundation's `Process.isRunning` stays true while the daemons the script leaves behind are alive.
+    static func run(_ arguments: [String], timeout: Double = 120) async throws {
+        let status = FileManager.default.temporaryDirectory.appendingPathComponent("ember-cluster-rc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: status) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "\"$0\" \"$@\"; echo $? > \(status.path)", script] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["EMBER_BINARY": EmberProcess.binary.path]) { $1 }
+        // The cluster's daemons must not hold the test runner's output open (their logs go to the cluster folder).
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var code: Int32?
+        while code == nil && Date() < deadline {
+            if let text = try? String(contentsOf: status, encoding: .utf8), text.hasSuffix("\n") {
+                code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        guard let code else {
+            throw EmberProcess.StartFailure(description: "local-cluster.sh \(arguments.first ?? "") took over \(Int(timeout)) s")
+        }
+        guard code == 0 else {
+            throw EmberProcess.StartFailure(description: "local-cluster.sh \(arguments.first ?? "") exited \(code)")
+        }
+    }
+
+    /// Starts the cluster, runs `body`, and always stops it.
+    static func withCluster(_ body: (Cluster) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-cluster-\(UUID().uuidString)")
+        try await run(["start", folder.path])
+        do {
+            let text = try String(contentsOf: folder.appendingPathComponent("cluster.env"), encoding: .utf8)
+            var env: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { env[parts[0]] = parts[1] }
+            }
+            try await body(Cluster(folder: folder, env: env))
+            try await run(["stop", folder.path])
+        } catch {
+            try? await run(["stop", folder.path])
+            throw error
+        }
+    }
+
+    @Test func fiftyRacingRegistrationsThroughNginxMakeOneDevice() async throws {
+        try await Self.withCluster { cluster in
+            let admin = RegistryClient(baseURL: cluster.url, token: cluster.token)
+            let key = try await admin.mintKey().key
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<50 {
+                    group.addTask { try await RegistryClient(baseURL: cluster.url).register(try SimulatedDevice().registrationBody(), key: key).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 204 }.count == 1)
+            #expect(statuses.allSatisfy { [204, 401, 429].contains($0) })
+            #expect(try await admin.devices().devices.count == 1)
+        }
+    }
+
+    @Test func aSignedRequestReplayedToTheOtherInstanceIs401() async throws {
+        try await Self.withCluster { cluster in
+            let admin = RegistryClient(baseURL: cluster.url, token: cluster.token)
+            let device = SimulatedDevice()
+            #expect(try await admin.register(try device.registrationBody(), key: try await admin.mintKey().key).status == 204)
+            let path = "/devices/\(DeviceUUID.format(device.uuid))/registration"
+            let now = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
+            let headers = try device.sign(method: "GET", path: path, at: now).fields.map { ($0.name, $0.value) }
+            #expect(try await RegistryClient(baseURL: cluster.instance(1)).send(.GET, path, headers: headers).status == 200)
+            let replay = try await RegistryClient(baseURL: cluster.instance(2)).send(.GET, path, headers: headers)
+            #expect(replay.status == 401 && replay.message == "Nonce already used")
+        }
+    }
+
+    @Test func killingOneInstanceMidLoadLosesAndDuplicatesNothing() async throws {
+        try await Self.withCluster { cluster in
+            let admin = RegistryClient(baseURL: cluster.url, token: cluster.token)
+            let devices = (0..<80).map { _ in SimulatedDevice() }
+            var minted: [String] = []
+            for _ in devices { minted.append(try await admin.mintKey().key) }
+            let keys = minted
+            let finished = Counter()
+            let pid = cluster.pid(1)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        let client = RegistryClient(baseURL: cluster.url, timeout: .seconds(10))
+                        for index in stride(from: worker, to: devices.count, by: 8) {
+                            var registered = false
+                            for _ in 0..<20 where !registered {
+                                // A reply lost with the killed instance is retried: same UUID and key are idempotent.
+                                if let reply = try? await client.register(try devices[index].registrationBody(), key: keys[index]) {
+                                    registered = reply.status == 204
+                                    #expect([204, 502, 503, 504].contains(reply.status), "\(reply.status) \(reply.message)")
+                                }
+                                if !registered { try await Task.sleep(for: .milliseconds(100)) }
+                            }
+                            #expect(registered)
+                            if await finished.increment() == 20 { kill(pid, SIGKILL) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var uuids: [String] = []
+            var after: String?
+            repeat {
+                let page = try await admin.devices(limit: 50, after: after)
+                uuids += page.devices.map(\.uuid)
+                after = page.nextAfter
+            } while after != nil
+            #expect(uuids.count == devices.count)
+            #expect(Set(uuids) == Set(devices.map { DeviceUUID.format($0.uuid) }))
+            #expect(try await admin.listKeys().isEmpty)  // every key spent exactly once
+            #expect(try await RegistryClient(baseURL: cluster.url).send(.GET, "/health").status == 200)
+        }
+    }
+}
+
+/// A shared count for the load workers.
+actor Counter {
+    private var value = 0
+    func increment() -> Int {
+        value += 1
+        return value
+    }
+}
