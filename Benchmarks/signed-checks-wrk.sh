@@ -4,6 +4,7 @@
 # Needs wrk and Python's cryptography (apt-get install wrk; pip install cryptography).
 # Usage: Benchmarks/signed-checks-wrk.sh [seconds=8] [connections=64]
 # EMBER_BENCH_DATABASE=postgres://… runs the server on PostgreSQL (an empty database) instead of a throwaway SQLite file.
+# EMBER_BENCH_URL and EMBER_BENCH_TOKEN load a running deployment instead (e.g. deploy/local-cluster.sh behind nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-8}
@@ -11,31 +12,38 @@ connections=${2:-64}
 shared=${EMBER_SHARED_DIR:-../shared}
 work=$(mktemp -d)
 port=18195
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap '[ -n "${server:-}" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
-swift build -c release --product ember >/dev/null
-ember=.build/release/ember
-database=${EMBER_BENCH_DATABASE:-sqlite:$work/ember.sqlite}
-token=$($ember admin token create --name "wrk-$RANDOM$RANDOM" --role admin --database "$database" 2>/dev/null)
-$ember serve --port $port --database "$database" --quiet >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+server=
+if [ -n "${EMBER_BENCH_URL:-}" ]; then
+    url=$EMBER_BENCH_URL
+    token=$EMBER_BENCH_TOKEN
+else
+    swift build -c release --product ember >/dev/null
+    ember=.build/release/ember
+    database=${EMBER_BENCH_DATABASE:-sqlite:$work/ember.sqlite}
+    token=$($ember admin token create --name "wrk-$RANDOM$RANDOM" --role admin --database "$database" 2>/dev/null)
+    $ember serve --port $port --database "$database" --quiet >"$work/server.log" 2>&1 &
+    server=$!
+    url=http://127.0.0.1:$port
+    for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
+fi
 
-python3 - "$port" "$token" "$shared/vectors/device-crypto.json" <<'PY'
-import json, sys, urllib.request
-port, token, vectors = sys.argv[1:4]
+python3 - "$url" "$token" "$shared/vectors/device-crypto.json" <<'PY'
+import json, sys, urllib.error, urllib.request
+url, token, vectors = sys.argv[1:4]
 device = json.load(open(vectors))["devices"][0]
-mint = urllib.request.Request(f"http://127.0.0.1:{port}/registration-keys", method="POST", headers={"Authorization": "Bearer " + token})
+mint = urllib.request.Request(f"{url}/registration-keys", method="POST", headers={"Authorization": "Bearer " + token})
 key = json.load(urllib.request.urlopen(mint))["key"]
 body = {"uuid": device["uuid"], "product_id": "FFC0806-2305", "product_hex": "0x08062305", "device_class": "CONTROLLER",
         "public_key": device["public_key_b64"], "registering_application": "wrk", "registering_version": "1", "mcu": {"model": "ESP32"}}
-register = urllib.request.Request(f"http://127.0.0.1:{port}/devices/register", data=json.dumps(body).encode(), method="POST",
+register = urllib.request.Request(f"{url}/devices/register", data=json.dumps(body).encode(), method="POST",
                                   headers={"X-Registration-Key": key, "Content-Type": "application/json"})
-assert urllib.request.urlopen(register).status == 204
+assert urllib.request.urlopen(register).status == 204  # 204 also when already registered with this key
 PY
 
 requests=$((seconds * 12000))
 python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$shared/vectors/device-crypto.json"
-EMBER_WRK_REQUESTS="$work/reqs.txt" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "http://127.0.0.1:$port"
-echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
+EMBER_WRK_REQUESTS="$work/reqs.txt" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url"
+[ -n "$server" ] && echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | awk -F: '/^\+F4/ {printf "openssl verify/s (1 core): %.0f; × %d cores = %.0f\n", $5, '"$(nproc)"', $5 * '"$(nproc)"'}'
