@@ -20,6 +20,10 @@ public enum RegistryBenchmark {
         public var signature = SignatureVersion.v2
         public var opensslSeconds = 2
         public var database: String?
+        /// Drive a running registry (e.g. a cluster behind nginx) instead of an in-process one; needs `token`.
+        public var server: String?
+        /// An admin token of `server`.
+        public var token: String?
 
         public init() {}
     }
@@ -63,6 +67,10 @@ public enum RegistryBenchmark {
 
     /// Runs the benchmark; `progress` receives one line per phase.
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Result {
+        if let server = options.server {
+            guard let token = options.token else { throw CryptoBenchmark.Failure(description: "--server needs --token") }
+            return try await drive(baseURL: server, token: token, options: options, database: server, inProcess: false, progress: progress)
+        }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         var logger = Logger(label: "ember-bench")
@@ -88,7 +96,9 @@ public enum RegistryBenchmark {
                 }
                 do {
                     let port = try await Ports.shared.wait()
-                    let result = try await drive(port: port, token: token, options: options, database: database, progress: progress)
+                    let result = try await drive(
+                        baseURL: "http://127.0.0.1:\(port)", token: token, options: options, database: database, inProcess: true,
+                        progress: progress)
                     await server.triggerGracefulShutdown()
                     return result
                 } catch {
@@ -104,14 +114,15 @@ public enum RegistryBenchmark {
         }
     }
 
-    static func drive(port: Int, token: String, options: Options, database: String, progress: @escaping @Sendable (String) -> Void) async throws
-        -> Result
-    {
+    static func drive(
+        baseURL: String, token: String, options: Options, database: String, inProcess: Bool, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
         var poolConfiguration = HTTPClient.Configuration()
         poolConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.concurrency)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: poolConfiguration)
         do {
-            let result = try await drive(http: http, port: port, token: token, options: options, database: database, progress: progress)
+            let result = try await drive(
+                http: http, baseURL: baseURL, token: token, options: options, database: database, inProcess: inProcess, progress: progress)
             try await http.shutdown()
             return result
         } catch {
@@ -121,9 +132,9 @@ public enum RegistryBenchmark {
     }
 
     static func drive(
-        http: HTTPClient, port: Int, token: String, options: Options, database: String, progress: @escaping @Sendable (String) -> Void
+        http: HTTPClient, baseURL base: String, token: String, options: Options, database: String, inProcess: Bool,
+        progress: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
-        let base = "http://127.0.0.1:\(port)"
         let admin = RegistryClient(baseURL: base, token: token, http: http)
         let deviceClient = RegistryClient(baseURL: base, http: http)
 
@@ -173,7 +184,7 @@ public enum RegistryBenchmark {
             return try await group.reduce(into: [([UInt64], Int)]()) { $0.append($1) }
         }
         let checkSeconds = Double(DispatchTime.now().uptimeNanoseconds - checkStart) / 1e9
-        let rss = residentMiB()
+        let rss = inProcess ? residentMiB() : nil
         let checks = LatencyStats(perClient.flatMap(\.0))
         errors += perClient.map(\.1).reduce(0, +)
 
@@ -182,7 +193,9 @@ public enum RegistryBenchmark {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let registrations = LatencyStats(registrationSamples.map(\.0))
         let checksPerS = Double(checks.sortedNanoseconds.count) / checkSeconds
-        let location = database.hasPrefix("sqlite:") ? "sqlite" : database.split(separator: "@").last.map(String.init) ?? database
+        let location =
+            !inProcess ? "server \(database)"
+            : database.hasPrefix("sqlite:") ? "sqlite" : database.split(separator: "@").last.map(String.init) ?? database
         return Result(
             registrationsPerS: Double(options.registrations) / registerSeconds, registrationP50Ms: registrations.milliseconds(0.5),
             registrationP99Ms: registrations.milliseconds(0.99), keysMintedPerS: Double(options.registrations) / mintSeconds,
@@ -238,7 +251,7 @@ extension RegistryBenchmark.Result {
     public var table: String {
         func f(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
         return """
-            registry benchmark (\(database), \(concurrency) concurrent clients, \(signature) signatures, client and server on the same \(cores) cores)
+            registry benchmark (\(database), \(concurrency) concurrent clients, \(signature) signatures, load generator on the same \(cores) cores)
             figure                         value
             registrations/s                \(f(registrationsPerS))   (p50 \(f(registrationP50Ms, 2)) ms, p99 \(f(registrationP99Ms, 2)) ms)
             keys minted/s (admin API)      \(f(keysMintedPerS))

@@ -50,12 +50,15 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent clients.") var concurrency = 64
         @Option(help: "Signature version of the checks: 1 (FireFly) or 2.") var signature: SignatureVersion = .v2
         @Option(help: "Database URL (default: a throwaway SQLite file).") var database: String?
+        @Option(help: "Drive this running registry (e.g. a cluster behind nginx) instead of an in-process one.") var server: String?
+        @Option(help: "Admin token of --server. [env: EMBER_TOKEN]") var token: String?
         @Flag(help: "Print one JSON object instead of the table.") var json = false
 
         func validate() throws {
             guard (1...1_000_000).contains(registrations) else { throw ValidationError("--registrations must be 1…1000000") }
             guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be between 0 and 3600 seconds") }
             guard (1...4_096).contains(concurrency) else { throw ValidationError("--concurrency must be 1…4096") }
+            guard server == nil || database == nil else { throw ValidationError("--server and --database exclude each other") }
         }
 
         func run() async throws {
@@ -65,6 +68,9 @@ struct Bench: AsyncParsableCommand {
             options.concurrency = concurrency
             options.signature = signature
             options.database = database
+            options.server = server
+            options.token = token ?? Environment.string("EMBER_TOKEN")
+            if server != nil && options.token == nil { throw ValidationError("--server needs --token or EMBER_TOKEN") }
             let json = json
             let result = try await RegistryBenchmark.run(options) { step in
                 if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }

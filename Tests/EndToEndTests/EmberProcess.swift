@@ -32,7 +32,9 @@ final class EmberProcess: @unchecked Sendable {
             throw StartFailure(description: "no ember binary at \(Self.binary.path): run `swift build` first or set EMBER_BINARY")
         }
         let log = folder.appendingPathComponent("ember-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw StartFailure(description: "cannot create the log file \(log.path)")
+        }
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database] + (quiet ? ["--quiet"] : []) + arguments
