@@ -50,6 +50,20 @@ struct RegistrationRouteTests {
         }
     }
 
+    @Test func retryWithTheKeyThisDeviceSpentIs204() async throws {
+        try await TestRegistry.with { test, client in
+            let device = SimulatedDevice()
+            let key = try await client.mintKey(test.adminToken)
+            #expect(try await client.register(device, key: key).status == .noContent)
+            // The reply was lost (the instance died): the device retries with the same UUID, key and public key.
+            #expect(try await client.register(device, key: key).status == .noContent)
+            // The spent key still registers nothing else, not even the same UUID with another public key.
+            #expect(try await client.register(SimulatedDevice(), key: key).status == .unauthorized)
+            #expect(try await client.register(SimulatedDevice(uuid: device.uuid), key: key).status == .unauthorized)
+            #expect(try await test.store.devices(limit: 10, after: nil).count == 1)
+        }
+    }
+
     @Test func differentPublicKeyForAKnownUUIDIs409AndChangesNothing() async throws {
         try await TestRegistry.with { test, client in
             let device = SimulatedDevice()

@@ -19,3 +19,7 @@ public enum RegistryError: Error, Equatable, Sendable {
         }
     }
 }
+
+extension RegistryError: CustomStringConvertible {
+    public var description: String { message }
+}

@@ -44,7 +44,17 @@ extension SQLStore {
             }
             let check = db.select().column("created_by").from("registration_keys")
             usableKey(check)
-            guard try await check.first() != nil else { return .invalidKey }
+            guard try await check.first() != nil else {
+                // A retry after a lost reply: this very device (same UUID and key) already spent the key.
+                let own = try await db.raw(
+                    """
+                    SELECT d.public_key FROM registration_keys k JOIN devices d ON d.uuid = k.spent_by
+                    WHERE k.key = \(bind: key) AND k.spent_by = \(bind: uuid)
+                    """
+                ).first()
+                guard let own, try own.decode(column: "public_key", as: String.self) == publicKey else { return .invalidKey }
+                return .alreadyRegistered
+            }
 
             if let existing = try await db.select().column("public_key").from("devices").where("uuid", .equal, uuid).first() {
                 let stored = try existing.decode(column: "public_key", as: String.self)

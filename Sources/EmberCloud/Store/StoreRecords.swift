@@ -82,7 +82,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
 public enum RegistrationOutcome: Sendable, Equatable {
     /// New device stored; the key is spent.
     case registered
-    /// The same UUID and public key were already registered; nothing changed, the key is not spent.
+    /// The same UUID and public key were already registered (with this key, or with another valid key, which stays
+    /// unspent); nothing changed.
     case alreadyRegistered
     /// The UUID is registered with another public key; nothing changed.
     case conflictingPublicKey
