@@ -27,7 +27,9 @@ struct ServiceTests {
         #expect(await limiter.retryAfter(client: "x", now: 10) == 50)
         #expect(await limiter.retryAfter(client: "y", now: 10) == nil)
         #expect(await limiter.retryAfter(client: "x", now: 60) == nil)
-        for client in ["p", "q", "r", "s"] { await limiter.recordFailure(client: client, now: 100) }  // bounded table
+        for client in ["p", "q", "r", "s"] { await limiter.recordFailure(client: client, now: 100) }
+        #expect(await limiter.trackedClients <= 2)  // the table stays bounded however many clients fail
+        #expect(await limiter.retryAfter(client: "s", now: 100) == nil)
     }
 
     @Test func bootstrapCreatesOneAdminTokenOnlyWhenThereIsNone() async throws {

@@ -21,6 +21,9 @@ actor FailureLimiter {
         return max(1, oldest + window - now)
     }
 
+    /// Number of client addresses with failures on record.
+    var trackedClients: Int { failures.count }
+
     /// Records one failed attempt.
     func recordFailure(client: String, now: Int64) {
         if failures[client] == nil && failures.count >= maximumClients {
