@@ -207,20 +207,9 @@ public enum RegistryBenchmark {
 
     /// Signature headers from a prepared key (the load generator keeps keys to spare the server's CPU).
     static func sign(uuid: UUID, key: P256.Signing.PrivateKey, path: String, version: SignatureVersion) throws -> [(String, String)] {
-        let nonce = Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
-        let timestamp = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970)).text
-        let message =
-            switch version {
-            case .v1: SigningInput.v1(nonce: nonce, timestamp: timestamp)
-            case .v2:
-                SigningInput.v2(
-                    method: "GET", path: path, timestamp: timestamp, nonceBase64: nonce.base64EncodedString(),
-                    bodySHA256Hex: SigningInput.bodyHash(Data()))
-            }
-        let headers = RequestSigner.Headers(
-            uuid: DeviceUUID.format(uuid), nonce: nonce.base64EncodedString(), timestamp: timestamp,
-            signature: try key.signature(for: message).derRepresentation.base64EncodedString(), version: version)
-        return headers.fields.map { ($0.name, $0.value) }
+        let now = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
+        return try RequestSigner.sign(key: key, uuid: uuid, version: version, method: "GET", path: path, at: now).fields
+            .map { ($0.name, $0.value) }
     }
 
     /// Runs `body(0..<count)` with at most `concurrency` in flight; results in index order.

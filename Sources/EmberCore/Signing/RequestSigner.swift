@@ -36,17 +36,19 @@ public enum RequestSigner {
         master: MasterKey, uuid: UUID, version: SignatureVersion, method: String, path: String, body: Data = Data(),
         at time: DeviceTimestamp, nonce: Data? = nil
     ) throws(IdentityError) -> Headers {
+        try sign(key: master.signingKey(), uuid: uuid, version: version, method: method, path: path, body: body, at: time, nonce: nonce)
+    }
+
+    /// Signs a request with a prepared key (load generators that sign many requests for the same device).
+    public static func sign(
+        key: P256.Signing.PrivateKey, uuid: UUID, version: SignatureVersion, method: String, path: String, body: Data = Data(),
+        at time: DeviceTimestamp, nonce: Data? = nil
+    ) throws(IdentityError) -> Headers {
         let nonceBytes = nonce ?? Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         let nonceBase64 = nonceBytes.base64EncodedString()
-        let message =
-            switch version {
-            case .v1: SigningInput.v1(nonce: nonceBytes, timestamp: time.text)
-            case .v2:
-                SigningInput.v2(
-                    method: method, path: path, timestamp: time.text, nonceBase64: nonceBase64,
-                    bodySHA256Hex: SigningInput.bodyHash(body))
-            }
-        let key = try master.signingKey()
+        let message = SigningInput.message(
+            version, nonce: nonceBytes, nonceBase64: nonceBase64, timestamp: time.text, method: method, path: path,
+            bodySHA256Hex: SigningInput.bodyHash(body))
         let signature: Data
         do {
             signature = try key.signature(for: message).derRepresentation

@@ -54,13 +54,9 @@ public struct SignedRequest: Sendable {
 
     /// The bytes the device signed, for this request's method, path (with query) and body hash.
     public func signedBytes(method: String, path: String, bodySHA256Hex: @autoclosure () -> String) -> Data {
-        switch version {
-        case .v1: SigningInput.v1(nonce: nonce, timestamp: timestampText)
-        case .v2:
-            SigningInput.v2(
-                method: method, path: path, timestamp: timestampText, nonceBase64: nonceBase64,
-                bodySHA256Hex: bodySHA256Hex())
-        }
+        SigningInput.message(
+            version, nonce: nonce, nonceBase64: nonceBase64, timestamp: timestampText, method: method, path: path,
+            bodySHA256Hex: bodySHA256Hex())
     }
 
     /// Whether the signature is a valid ECDSA-P256-SHA256 DER signature by `key` over the signed bytes.

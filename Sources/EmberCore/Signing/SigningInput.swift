@@ -15,6 +15,17 @@ public enum SigningInput {
         Data("FIREFLY-SIG-V2\n\(method)\n\(path)\n\(timestamp)\n\(nonceBase64)\n\(bodySHA256Hex)".utf8)
     }
 
+    /// The signed bytes of `version`; the body hash is computed only for v2.
+    public static func message(
+        _ version: SignatureVersion, nonce: Data, nonceBase64: String, timestamp: String, method: String, path: String,
+        bodySHA256Hex: @autoclosure () -> String
+    ) -> Data {
+        switch version {
+        case .v1: v1(nonce: nonce, timestamp: timestamp)
+        case .v2: v2(method: method, path: path, timestamp: timestamp, nonceBase64: nonceBase64, bodySHA256Hex: bodySHA256Hex())
+        }
+    }
+
     /// Lower-case hex SHA-256 of a request body.
     public static func bodyHash<Bytes: DataProtocol>(_ body: Bytes) -> String {
         Hex.encode(SHA256.hash(data: body))
