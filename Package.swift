@@ -60,7 +60,18 @@ let package = Package(
         ),
         .target(
             name: "EmberDevice",
-            dependencies: ["EmberCore"],
+            dependencies: [
+                "EmberCore",
+                "EmberClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("Resources/products.yaml")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -128,7 +139,14 @@ let package = Package(
         ),
         .testTarget(
             name: "EmberDeviceTests",
-            dependencies: ["EmberDevice", "EmberCore"],
+            dependencies: [
+                "EmberDevice",
+                "EmberCore",
+                "EmberCloud",
+                "EmberClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,7 +48,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Registrations to make (each with a fresh key).") var registrations = 5_000
         @Option(help: "Seconds of signed registration checks.") var duration: Double = 10
         @Option(help: "Concurrent clients.") var concurrency = 64
-        @Option(help: "Signature version of the checks: 1 (FireFly) or 2.") var signature: SignatureVersion = .v2
+        @Option(help: "Signature version of the checks: v1 (FireFly) or v2.") var signature: SignatureVersion = .v2
         @Option(help: "Database URL (default: a throwaway SQLite file).") var database: String?
         @Option(help: "Drive this running registry (e.g. a cluster behind nginx) instead of an in-process one.") var server: String?
         @Option(help: "Admin token of --server. [env: EMBER_TOKEN]") var token: String?
@@ -80,4 +80,12 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
-extension SignatureVersion: ExpressibleByArgument {}
+extension SignatureVersion: ExpressibleByArgument {
+    /// `1`/`v1` (FireFly) or `2`/`v2` (Ember).
+    public init?(argument: String) {
+        let text = argument.lowercased()
+        self.init(rawValue: text.hasPrefix("v") ? String(text.dropFirst()) : text)
+    }
+
+    public static var allValueStrings: [String] { ["v1", "v2"] }
+}

@@ -36,8 +36,8 @@ public struct MasterKey: Sendable {
         try Self.signingKey(scalar: derive(.auth))
     }
 
-    /// The P-256 key whose big-endian scalar is `scalar`; 0 or ≥ the group order is `invalidScalar`.
-    static func signingKey(scalar: SymmetricKey) throws(IdentityError) -> P256.Signing.PrivateKey {
+    /// The P-256 key whose big-endian scalar is `scalar` (a derived auth key); 0 or ≥ the group order is `invalidScalar`.
+    public static func signingKey(scalar: SymmetricKey) throws(IdentityError) -> P256.Signing.PrivateKey {
         do {
             return try scalar.withUnsafeBytes { try P256.Signing.PrivateKey(rawRepresentation: $0) }
         } catch {

@@ -1,0 +1,112 @@
+import Crypto
+import EmberClient
+import EmberCore
+import Foundation
+import NIOCore
+
+/// The agent's calls to the cloud: registration and the signed registration check.
+///
+/// Keys are derived from the board for each call and released (their storage zeroed) when the call returns.
+struct DeviceCloud: Sendable {
+    /// The cloud could not be reached (no network, refused, timed out).
+    struct Unreachable: Error {}
+
+    let board: any Hardware
+    let signature: SignatureVersion
+    let applicationVersion: String
+    let clock: any DeviceClock
+    var timeoutSeconds: Int64 = 10
+
+    /// The outcome of a registration request.
+    enum Registration: Equatable {
+        case accepted
+        /// The cloud refused the key (401/403).
+        case keyRefused
+        /// The cloud refused the request for another reason that a retry cannot fix (another 4xx).
+        case refused(status: Int, message: String)
+        /// Transport failure or a server-side status: worth retrying.
+        case unavailable(String)
+    }
+
+    /// The outcome of the signed registration check.
+    enum Check: Equatable {
+        case registered
+        case notRegistered
+        /// 401: the cloud does not accept this device's signature.
+        case signatureRefused(String)
+        case failed(String)
+    }
+
+    private func client(_ root: String) -> RegistryClient {
+        RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds))
+    }
+
+    /// The FireFly registration body, built from the board's facts.
+    func registrationBody(identity: IdentityBlock) throws -> RegistrationRequest {
+        let authKey = try board.deriveKey(.auth)
+        let publicKey = DevicePublicKey(try MasterKey.signingKey(scalar: authKey).publicKey)
+        let mcu = board.mcu
+        let macs = board.macAddresses
+        return RegistrationRequest(
+            uuid: DeviceUUID.format(identity.uuid), productID: identity.productHex.productID,
+            productHex: identity.productHex.description, deviceClass: "CONTROLLER", publicKey: publicKey.base64,
+            registeringApplication: HWRegAPI.applicationDisplayName, registeringVersion: applicationVersion,
+            mcu: MCUInfo(
+                model: mcu.chipModel, revision: mcu.revision, cpuFreqMHz: mcu.cpuFreqMHz, cores: mcu.chipCores,
+                flashChipSize: mcu.flashChipSize, flashChipSpeed: mcu.flashChipSpeedMHz, flashChipMode: mcu.flashChipMode,
+                psramSize: mcu.psramSize, features: mcu.chipFeatures, idfVersion: mcu.sdkVersion),
+            network: NetworkInterfaceName.allCases.compactMap { name in
+                macs[name].map { NetworkInterface(interface: name.rawValue, macAddress: $0.description) }
+            },
+            partitions: board.partitions)
+    }
+
+    /// `POST {root}/devices/register` with the key; no signature (FireFly's protocol).
+    func register(identity: IdentityBlock, key: String, root: String) async -> Registration {
+        guard board.cloudReachable else { return .unavailable("Cloud unreachable") }
+        do {
+            let reply = try await client(root).register(try registrationBody(identity: identity), key: key)
+            switch reply.status {
+            case 204: return .accepted
+            case 401, 403: return .keyRefused
+            case 408, 429, 500...599: return .unavailable("cloud answered \(reply.status): \(reply.message)")
+            default: return .refused(status: reply.status, message: reply.message)
+            }
+        } catch let error as HardwareError {
+            return .refused(status: 0, message: error.description)
+        } catch {
+            return .unavailable("Cloud unreachable")
+        }
+    }
+
+    /// Signed `GET {root}/devices/{uuid}/registration`.
+    func check(identity: IdentityBlock, root: String) async -> Check {
+        guard board.cloudReachable else { return .failed("Cloud unreachable") }
+        let path = "/devices/\(DeviceUUID.format(identity.uuid))/registration"
+        let headers: RequestSigner.Headers
+        do {
+            headers = try sign(identity: identity, method: "GET", path: path)
+        } catch {
+            return .failed("Signing failed")
+        }
+        do {
+            let reply = try await client(root).send(.GET, path, headers: headers.fields.map { ($0.name, $0.value) })
+            switch reply.status {
+            case 200: return .registered
+            case 404: return .notRegistered
+            case 401: return .signatureRefused(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
+            default: return .failed(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
+            }
+        } catch {
+            return .failed("Cloud unreachable")
+        }
+    }
+
+    /// Signature headers for one request; the signing key exists only inside this call.
+    func sign(identity: IdentityBlock, method: String, path: String, body: Data = Data()) throws -> RequestSigner.Headers {
+        let authKey = try board.deriveKey(.auth)
+        return try RequestSigner.sign(
+            key: MasterKey.signingKey(scalar: authKey), uuid: identity.uuid, version: signature, method: method, path: path, body: body,
+            at: DeviceTimestamp(epochSeconds: clock.epochSeconds()))
+    }
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `ember device run`: boots the board and serves the HW-Reg API until SIGTERM/SIGINT.
+public enum DeviceServer {
+    /// The HTTP application of an agent; `onRunning` receives the bound port (useful with port 0).
+    public static func makeApplication(
+        agent: DeviceAgent, host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: HWRegAPI.router(agent: agent),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                await agent.serving(at: "\(host):\(bound)")
+                await onRunning(bound)
+            },
+            logger: logger)
+    }
+
+    /// Boots the agent's board and serves until a shutdown signal.
+    public static func run(agent: DeviceAgent, host: String, port: Int, logger: Logger) async throws {
+        try await agent.boot()
+        let app = makeApplication(agent: agent, host: host, port: port, logger: logger) { bound in
+            logger.notice("Ember device agent listening on http://\(host):\(bound)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await agent.stop()
+        logger.notice("Ember device agent stopped")
+    }
+}

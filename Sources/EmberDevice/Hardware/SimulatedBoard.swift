@@ -1,0 +1,223 @@
+import Crypto
+import EmberCore
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A FireFly controller simulated in a folder (`ember device init`):
+///
+/// - `board.json`: the product, MACs, MCU facts, partition table, peripherals and injected faults;
+/// - `efuse.bin`: BLOCK1, BLOCK3 and the VDD_SDIO fuses, write-once per bit, replaced atomically;
+/// - `config/`: the config partition; `display.txt`: the OLED's current screen.
+public final class SimulatedBoard: Hardware {
+    /// What `board.json` holds.
+    public struct Specification: Codable, Sendable, Equatable {
+        public var productHex: ProductHex
+        public var macAddresses: [NetworkInterfaceName: String]
+        public var mcu: MCUFacts
+        public var partitions: [PartitionEntry]
+        public var peripherals: [Peripheral]
+        public var faults: Faults
+
+        enum CodingKeys: String, CodingKey {
+            case productHex = "product_hex", macAddresses = "mac_addresses", mcu, partitions, peripherals, faults
+        }
+    }
+
+    /// Faults injected into the simulation (`ember device fault`).
+    public struct Faults: Codable, Sendable, Equatable {
+        /// Seconds the simulated NTP sync takes.
+        public var clockSyncDelaySeconds: Double = 0
+        /// NTP never answers: the clock stays unsynchronized.
+        public var clockNeverSyncs = false
+        /// The network path to the cloud is down.
+        public var cloudUnreachable = false
+        /// The next eFuse write loses power half-way (then the fault clears).
+        public var failNextEFuseWrite = false
+        /// The board loses power (the process is killed with SIGKILL) at this point, once.
+        public var powerLossAt: PowerCheckpoint?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case clockSyncDelaySeconds = "clock_sync_delay_seconds", clockNeverSyncs = "clock_never_syncs"
+            case cloudUnreachable = "cloud_unreachable", failNextEFuseWrite = "fail_next_efuse_write", powerLossAt = "power_loss_at"
+        }
+    }
+
+    public let folder: URL
+    public let specification: Specification
+    public let config: ConfigPartition
+    private let logger: Logger
+    /// Guards eFuse read-modify-write; true while a `failNextEFuseWrite` fault is armed.
+    private let efuseFault: Mutex<Bool>
+
+    public var product: ProductHex { specification.productHex }
+    public var mcu: MCUFacts { specification.mcu }
+    public var partitions: [PartitionEntry] { specification.partitions }
+    public var cloudReachable: Bool { !specification.faults.cloudUnreachable }
+    public var macAddresses: [NetworkInterfaceName: MACAddress] {
+        specification.macAddresses.compactMapValues { MACAddress($0) }
+    }
+
+    var boardFile: URL { folder.appendingPathComponent("board.json") }
+    var efuseFile: URL { folder.appendingPathComponent("efuse.bin") }
+    /// The file the OLED screen is mirrored to.
+    public var displayFile: URL { folder.appendingPathComponent("display.txt") }
+
+    /// Creates a blank board of `product` in `folder` (which must not hold a board yet), with random MACs.
+    @discardableResult
+    public static func create(product: Product, in folder: URL, wrongPartitionTable: Bool = false) throws -> SimulatedBoard {
+        let board = folder.appendingPathComponent("board.json")
+        guard !FileManager.default.fileExists(atPath: board.path) else {
+            throw HardwareError.storage("\(folder.path) already holds a board; pick another folder")
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Espressif's OUI and a random base; the other interfaces follow the ESP32's base+n rule.
+        let base: [UInt8] = [0x24, 0x0A, 0xC4, .random(in: 0...255), .random(in: 0...255), .random(in: 0...0xFB)]
+        var macs: [NetworkInterfaceName: String] = [:]
+        for (offset, interface) in [NetworkInterfaceName.wifi, .wifiAP, .bluetooth, .ethernet].enumerated() {
+            macs[interface] = MACAddress(bytes: base.dropLast() + [base[5] + UInt8(offset)])!.description
+        }
+        let specification = Specification(
+            productHex: product.productHex, macAddresses: macs, mcu: .esp32,
+            partitions: wrongPartitionTable ? Self.wrongTable(product.partitions) : product.partitions,
+            peripherals: product.peripherals, faults: Faults())
+        try Self.save(specification, to: board)
+        try AtomicFile.write(Data(EFuseImage().bytes), to: folder.appendingPathComponent("efuse.bin"))
+        return try open(folder)
+    }
+
+    /// Opens the board in `folder`.
+    public static func open(_ folder: URL, logger: Logger = Logger(label: "ember.device")) throws -> SimulatedBoard {
+        let file = folder.appendingPathComponent("board.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw HardwareError.storage("no board in \(folder.path); create one with `ember device init --product ID --dir \(folder.path)`")
+        }
+        do {
+            let specification = try JSONDecoder().decode(Specification.self, from: data)
+            return try SimulatedBoard(folder: folder, specification: specification, logger: logger)
+        } catch let error as HardwareError {
+            throw error
+        } catch {
+            throw HardwareError.storage("\(file.path) is not a board description: \(error)")
+        }
+    }
+
+    private init(folder: URL, specification: Specification, logger: Logger) throws {
+        self.folder = folder
+        self.specification = specification
+        self.config = try ConfigPartition(folder: folder.appendingPathComponent("config"))
+        self.logger = logger
+        self.efuseFault = Mutex(specification.faults.failNextEFuseWrite)
+    }
+
+    /// Changes the stored description (faults, peripherals, partitions); a running agent sees it at its next boot.
+    public static func update(_ folder: URL, _ change: (inout Specification) throws -> Void) throws {
+        let board = try open(folder)
+        var specification = board.specification
+        try change(&specification)
+        try save(specification, to: board.boardFile)
+    }
+
+    private static func save(_ specification: Specification, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(specification), to: url)
+    }
+
+    /// A partition table the check must refuse: the last data partition shrunk by 64 KiB.
+    public static func wrongTable(_ table: [PartitionEntry]) -> [PartitionEntry] {
+        var table = table
+        if let index = table.lastIndex(where: { $0.type == 1 && $0.subtype == 130 }) { table[index].size -= 0x10000 }
+        return table
+    }
+
+    // MARK: eFuse
+
+    func readImage() throws(HardwareError) -> EFuseImage {
+        guard let data = FileManager.default.contents(atPath: efuseFile.path), let image = EFuseImage(bytes: Array(data)) else {
+            throw .storage("the eFuse file \(efuseFile.path) is missing or not \(EFuseImage.byteCount) bytes")
+        }
+        return image
+    }
+
+    /// Programs bits, all regions in one atomic replacement of the eFuse file.
+    private func burn(_ program: (inout EFuseImage) throws(HardwareError) -> Void) throws(HardwareError) {
+        try efuseFault.withLock { armed throws(HardwareError) in
+            var image = try readImage()
+            try program(&image)
+            if armed {
+                armed = false
+                try? SimulatedBoard.update(folder) { $0.faults.failNextEFuseWrite = false }
+                // Power fails with half the new image in a temporary file; the eFuse file itself is untouched.
+                _ = FileManager.default.createFile(atPath: AtomicFile.temporaryURL(for: efuseFile).path, contents: Data(image.bytes.prefix(20)))
+                throw .efuseWriteFailed("power lost during the write (injected fault)")
+            }
+            try AtomicFile.write(Data(image.bytes), to: efuseFile)
+        }
+    }
+
+    public func identity() throws(HardwareError) -> IdentityBlock? {
+        IdentityBlock(block: try readImage().read(.block1))
+    }
+
+    public func burnIdentity(_ identity: IdentityBlock, masterKey: MasterKey) throws(HardwareError) {
+        try burn { image throws(HardwareError) in
+            guard image.isBlank(.block1), image.isBlank(.block3) else { throw .alreadyProvisioned }
+            image.program(.block1, bits: identity.block)
+            masterKey.withUnsafeBytes { image.program(.block3, bits: Array($0)) }
+        }
+    }
+
+    public func deriveKey(_ purpose: KeyPurpose) throws(HardwareError) -> SymmetricKey {
+        var image = try readImage()
+        defer { image = EFuseImage() }
+        guard !image.isBlank(.block3) else { throw .notProvisioned }
+        do {
+            return try MasterKey(bytes: image.read(.block3)).derive(purpose)
+        } catch {
+            throw .storage("BLOCK3 is unreadable")
+        }
+    }
+
+    public func vddSDIOFuses() throws(HardwareError) -> VDDSDIOFuses {
+        let bits = try readImage().read(.vddSDIO)[0]
+        return VDDSDIOFuses(xpdSDIOForce: bits & 1 != 0, xpdSDIOReg: bits & 2 != 0, vddSDIOTieh: bits & 4 != 0)
+    }
+
+    public func burnVDDSDIOFuses() throws(HardwareError) {
+        try burn { image in image.program(.vddSDIO, bits: [0b111]) }
+    }
+
+    // MARK: Peripherals, display, clock, faults
+
+    public func probePeripherals() -> [Peripheral] {
+        specification.peripherals
+    }
+
+    public func display(_ screen: String) {
+        try? AtomicFile.write(Data(screen.utf8), to: displayFile)
+        logger.info("OLED: \(screen.split(separator: "\n").joined(separator: " | "))")
+    }
+
+    public func synchronizeClock() async -> Bool {
+        if specification.faults.clockNeverSyncs { return false }
+        let delay = specification.faults.clockSyncDelaySeconds
+        if delay > 0 {
+            do { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) } catch { return false }
+        }
+        return true
+    }
+
+    public func checkpoint(_ point: PowerCheckpoint) {
+        guard specification.faults.powerLossAt == point else { return }
+        try? SimulatedBoard.update(folder) { $0.faults.powerLossAt = nil }
+        logger.warning("simulated power loss at \(point.rawValue)")
+        kill(getpid(), SIGKILL)
+    }
+}

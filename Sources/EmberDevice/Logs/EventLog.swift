@@ -1,0 +1,88 @@
+import Foundation
+import Synchronization
+
+/// The level of an event, as `GET /api/events` prints it.
+public enum EventLevel: String, Sendable, Codable {
+    case info, notify, error
+}
+
+/// One event-log entry: `time` is epoch seconds once the clock is synchronized, seconds since boot before.
+public struct Event: Sendable, Codable, Equatable {
+    public var time: Int64
+    public var level: EventLevel
+    public var text: String
+}
+
+/// One error-log entry.
+public struct ErrorEntry: Sendable, Codable, Equatable {
+    public var text: String
+}
+
+/// FireFly's event log and error log: bounded ring buffers persisted on the config partition.
+///
+/// Texts are cut to the OLED's 21 characters. Every `error` event also enters the error log, once per text,
+/// until it is resolved.
+public final class EventLog: Sendable {
+    /// Entries kept in each log (FireFly's `EVENT_LOG_MAXIMUM_ENTRIES`).
+    public static let capacity = 100
+    /// The OLED's line width; longer texts are cut.
+    public static let textLimit = 21
+
+    static let eventsFile = "events.json"
+    static let errorsFile = "errors.json"
+
+    private struct State {
+        var events: [Event]
+        var errors: [ErrorEntry]
+    }
+
+    private let state: Mutex<State>
+    private let partition: ConfigPartition
+    private let capacity: Int
+
+    /// The logs stored on `partition` (empty when none are stored yet or the files are damaged).
+    public init(partition: ConfigPartition, capacity: Int = EventLog.capacity) {
+        let decoder = JSONDecoder()
+        let events = (try? partition.read(Self.eventsFile)).flatMap { $0 }.flatMap { try? decoder.decode([Event].self, from: $0) } ?? []
+        let errors = (try? partition.read(Self.errorsFile)).flatMap { $0 }.flatMap { try? decoder.decode([ErrorEntry].self, from: $0) } ?? []
+        self.state = Mutex(State(events: Array(events.suffix(capacity)), errors: Array(errors.suffix(capacity))))
+        self.partition = partition
+        self.capacity = capacity
+    }
+
+    /// Appends an event stamped `time`; an `error` also enters the error log. Both logs are written through.
+    public func record(_ level: EventLevel, _ text: String, at time: Int64) {
+        let text = String(text.prefix(Self.textLimit))
+        // Written under the lock, so the files never go back to an older state.
+        state.withLock { state in
+            state.events.append(Event(time: time, level: level, text: text))
+            if state.events.count > capacity { state.events.removeFirst(state.events.count - capacity) }
+            if level == .error && !state.errors.contains(where: { $0.text == text }) {
+                state.errors.append(ErrorEntry(text: text))
+                if state.errors.count > capacity { state.errors.removeFirst(state.errors.count - capacity) }
+            }
+            persist(events: state.events, errors: level == .error ? state.errors : nil)
+        }
+    }
+
+    /// Removes an error from the error log (the condition is over).
+    public func resolve(_ text: String) {
+        let text = String(text.prefix(Self.textLimit))
+        state.withLock { state in
+            guard let index = state.errors.firstIndex(where: { $0.text == text }) else { return }
+            state.errors.remove(at: index)
+            persist(events: nil, errors: state.errors)
+        }
+    }
+
+    /// The events, oldest first.
+    public var events: [Event] { state.withLock { $0.events } }
+    /// The open errors, in the order they happened.
+    public var errors: [ErrorEntry] { state.withLock { $0.errors } }
+
+    private func persist(events: [Event]?, errors: [ErrorEntry]?) {
+        let encoder = JSONEncoder()
+        if let events, let data = try? encoder.encode(events) { try? partition.write(Self.eventsFile, data) }
+        if let errors, let data = try? encoder.encode(errors) { try? partition.write(Self.errorsFile, data) }
+    }
+}

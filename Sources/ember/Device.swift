@@ -1,0 +1,142 @@
+import ArgumentParser
+import EmberCore
+import EmberDevice
+import Foundation
+import Logging
+
+/// `ember device …`: a simulated FireFly controller running HW-Reg.
+struct DeviceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device",
+        abstract: "Simulate a FireFly controller: create a board, run its HW-Reg agent, inspect it, inject faults.",
+        subcommands: [Init.self, Run.self, Show.self, Fault.self])
+
+    struct BoardFolder: ParsableArguments {
+        @Option(help: "The board's folder.") var dir: String
+        var url: URL { URL(fileURLWithPath: dir, isDirectory: true) }
+    }
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a blank board (random MACs, blank eFuse) in a new folder.")
+
+        @Option(help: "Product id (FFC0806-2305) or hex (0x08062305).") var product: String
+        @OptionGroup var board: BoardFolder
+        @Option(help: "Cloud base URL to store in the device config.") var cloud: String?
+        @Flag(help: "Flash a partition table that does not match the product (to exercise the check).") var wrongPartitions = false
+
+        func validate() throws {
+            if let cloud, !DeviceSettings.isValidCloudURL(cloud) { throw ValidationError("--cloud must be an http:// or https:// URL") }
+        }
+
+        func run() throws {
+            let product: Product
+            do {
+                product = try ProductCatalog.bundled.product(named: self.product)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            let created = try SimulatedBoard.create(product: product, in: board.url, wrongPartitionTable: wrongPartitions)
+            if let cloud { try DeviceSettings(cloudAPIRoot: cloud).save(to: created.config) }
+            print("Created a blank \(product.productID) (\(product.productHex), \(product.status.rawValue.lowercased())) in \(board.dir)")
+            for name in NetworkInterfaceName.allCases {
+                if let mac = created.macAddresses[name] { print("  \(name.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mac)") }
+            }
+            print("Run it with: ember device run --dir \(board.dir)")
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Boot the board and serve the HW-Reg API until SIGTERM/SIGINT.",
+            discussion: "The OLED (IP, MACs, the visual token, the registration state) is mirrored to DIR/display.txt and the log.")
+
+        @OptionGroup var board: BoardFolder
+        @Option(help: "Address to listen on.") var host = "127.0.0.1"
+        @Option(help: "Port to listen on; 0 picks a free one.") var port = 8081
+        @Option(help: "Cloud base URL (saved to the device config).") var cloud: String?
+        @Option(help: "Signature of cloud requests: v2 (Ember) or v1 (FireFly cloud).") var signature: SignatureVersion = .v2
+        @Option(help: "Longest wait between retries of a pending registration, seconds.") var retryCap: Double = 60
+        @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
+
+        func validate() throws {
+            guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+            guard retryCap >= 0.1 else { throw ValidationError("--retry-cap must be at least 0.1 s") }
+            if let cloud, !DeviceSettings.isValidCloudURL(cloud) { throw ValidationError("--cloud must be an http:// or https:// URL") }
+        }
+
+        func run() async throws {
+            let logger = LoggingSetup.bootstrap(level: logLevel)
+            let folder = board.url
+            _ = try SimulatedBoard.open(folder)
+            var configuration = AgentConfiguration()
+            configuration.cloudURL = cloud
+            configuration.signature = signature
+            configuration.retryCap = retryCap
+            configuration.version = Ember.configuration.version
+            let agent = try DeviceAgent(configuration: configuration, logger: logger) {
+                try SimulatedBoard.open(folder, logger: logger)
+            }
+            try await DeviceServer.run(agent: agent, host: host, port: port, logger: logger)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the board's identity, fuses and registration state (never the key).")
+
+        @OptionGroup var board: BoardFolder
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let summary = try BoardSummary(board: SimulatedBoard.open(board.url))
+            print(json ? try JSONOutput.encode(summary) : summary.text)
+        }
+    }
+
+    struct Fault: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inject or clear faults in a board; a running agent sees them at its next boot (POST /api/mcu/reboot).")
+
+        @OptionGroup var board: BoardFolder
+        @Option(help: "Take the peripheral at this I2C address offline (e.g. 0x21); repeatable.") var offline: [String] = []
+        @Option(help: "Bring the peripheral at this address back online; repeatable.") var online: [String] = []
+        @Flag(inversion: .prefixedNo, help: "Flash a partition table that does not match the product.") var wrongPartitions: Bool?
+        @Option(help: "Seconds the simulated NTP sync takes.") var clockDelay: Double?
+        @Flag(inversion: .prefixedNo, help: "NTP never answers.") var clockNeverSyncs: Bool?
+        @Flag(inversion: .prefixedNo, help: "The network path to the cloud is down.") var cloudUnreachable: Bool?
+        @Flag(help: "The next eFuse write loses power half-way.") var failNextEfuseWrite = false
+        @Option(help: "Lose power (SIGKILL) once at: \(PowerCheckpoint.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var powerLossAt: String?
+
+        func run() throws {
+            let catalog = ProductCatalog.bundled
+            try SimulatedBoard.update(board.url) { spec in
+                for (texts, state) in [(offline, false), (online, true)] {
+                    for text in texts {
+                        guard let index = spec.peripherals.firstIndex(where: { $0.addressText.lowercased() == text.lowercased() }) else {
+                            throw ValidationError("no peripheral at \(text); this board has \(spec.peripherals.map(\.addressText).joined(separator: ", "))")
+                        }
+                        spec.peripherals[index].online = state
+                    }
+                }
+                if let wrongPartitions {
+                    let expected = try catalog.product(spec.productHex).partitions
+                    spec.partitions = wrongPartitions ? SimulatedBoard.wrongTable(expected) : expected
+                }
+                if let clockDelay {
+                    guard clockDelay >= 0 else { throw ValidationError("--clock-delay must not be negative") }
+                    spec.faults.clockSyncDelaySeconds = clockDelay
+                }
+                if let clockNeverSyncs { spec.faults.clockNeverSyncs = clockNeverSyncs }
+                if let cloudUnreachable { spec.faults.cloudUnreachable = cloudUnreachable }
+                if failNextEfuseWrite { spec.faults.failNextEFuseWrite = true }
+                if let powerLossAt {
+                    guard let point = PowerCheckpoint(rawValue: powerLossAt) else {
+                        throw ValidationError("--power-loss-at: use \(PowerCheckpoint.allCases.map(\.rawValue).joined(separator: " or "))")
+                    }
+                    spec.faults.powerLossAt = point
+                }
+            }
+            print(try BoardSummary(board: SimulatedBoard.open(board.url)).text)
+        }
+    }
+}
