@@ -84,10 +84,10 @@ public actor DeviceAgent {
         enum CodingKeys: String, CodingKey { case key, url, startedAt = "started_at" }
     }
 
-    public let configuration: AgentConfiguration
-    public let clock: any DeviceClock
-    public let tokens: VisualTokens
-    public let catalog: ProductCatalog
+    public nonisolated let configuration: AgentConfiguration
+    public nonisolated let clock: any DeviceClock
+    public nonisolated let tokens: VisualTokens
+    public nonisolated let catalog: ProductCatalog
     private let openBoard: @Sendable () throws -> any Hardware
     private let logger: Logger
 

@@ -11,6 +11,13 @@ public struct Event: Sendable, Codable, Equatable {
     public var time: Int64
     public var level: EventLevel
     public var text: String
+
+    /// An entry.
+    public init(time: Int64, level: EventLevel, text: String) {
+        self.time = time
+        self.level = level
+        self.text = text
+    }
 }
 
 /// One error-log entry.
