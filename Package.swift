@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["EmberCore", "EmberClient"],
+            dependencies: ["EmberCore", "EmberClient", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ]

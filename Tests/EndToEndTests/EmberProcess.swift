@@ -26,8 +26,18 @@ final class EmberProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/ember")
     }
 
-    /// Starts `ember serve --port 0` on `database` and waits up to `timeout` seconds for it to listen.
-    init(database: String, folder: URL, environment: [String: String] = [:], arguments: [String] = [], quiet: Bool = true, timeout: Double = 30) async throws {
+    /// Starts `ember serve --port 0` (or `--port port`) on `database` and waits up to `timeout` seconds for it to listen.
+    convenience init(
+        database: String, folder: URL, environment: [String: String] = [:], arguments: [String] = [], quiet: Bool = true, port: Int = 0,
+        timeout: Double = 30
+    ) async throws {
+        try await self.init(
+            command: ["serve", "--host", "127.0.0.1", "--port", String(port), "--database", database] + (quiet ? ["--quiet"] : []) + arguments,
+            folder: folder, environment: environment, timeout: timeout)
+    }
+
+    /// Starts `ember <command>` (which must print `listening on http://127.0.0.1:PORT`) and waits up to `timeout` seconds.
+    init(command: [String], folder: URL, environment: [String: String] = [:], timeout: Double = 30) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw StartFailure(description: "no ember binary at \(Self.binary.path): run `swift build` first or set EMBER_BINARY")
         }
@@ -37,7 +47,7 @@ final class EmberProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database] + (quiet ? ["--quiet"] : []) + arguments
+        process.arguments = command
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -58,7 +68,7 @@ final class EmberProcess: @unchecked Sendable {
         }
         guard let port else {
             if process.isRunning { process.terminate() }
-            throw StartFailure(description: "ember serve did not start within \(timeout) s:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            throw StartFailure(description: "ember \(command[0]) did not start within \(timeout) s:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
         self.port = port
     }
@@ -71,12 +81,38 @@ final class EmberProcess: @unchecked Sendable {
         while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            throw StartFailure(description: "ember serve ignored signal \(signal) for \(timeout) s")
+            throw StartFailure(description: "ember ignored signal \(signal) for \(timeout) s")
         }
         return process.terminationStatus
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Waits (bounded) for a process that is expected to die on its own; true when it exited.
+    func waitForExit(timeout: Double = 20) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return !process.isRunning
+    }
+
+    /// Runs `ember <arguments>` to completion (bounded) and returns its exit status and output.
+    static func run(_ arguments: [String], timeout: Double = 30) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            process.terminate()
+            throw StartFailure(description: "ember \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, output)
+    }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -1,0 +1,194 @@
+import EmberClient
+import EmberCore
+import Foundation
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `ember serve` and `ember device run` as real processes on loopback.
+@Suite(.serialized)
+struct DeviceAgentTests {
+    static let bootstrap = "e2e-device-bootstrap-token-0123"
+
+    /// A running `ember device run` and the operator's calls to it.
+    struct Device {
+        let process: EmberProcess
+        let board: URL
+        let token: String
+        var client: RegistryClient { RegistryClient(baseURL: process.baseURL) }
+
+        /// Creates the board (first time) and starts the agent; authorizes with the token on its display.
+        static func start(board: URL, folder: URL, cloud: String, create: Bool = true, faults: [String] = []) async throws -> Device {
+            if create {
+                let made = try await EmberProcess.run(["device", "init", "--product", "FFC0806-2305", "--dir", board.path, "--cloud", cloud])
+                #expect(made.status == 0, "\(made.output)")
+            }
+            if !faults.isEmpty {
+                let fault = try await EmberProcess.run(["device", "fault", "--dir", board.path] + faults)
+                #expect(fault.status == 0, "\(fault.output)")
+            }
+            let display = board.appendingPathComponent("display.txt")
+            try? FileManager.default.removeItem(at: display)
+            let process = try await EmberProcess(
+                command: ["device", "run", "--dir", board.path, "--port", "0", "--retry-cap", "0.5", "--log-level", "debug"], folder: folder)
+            var token: String?
+            let deadline = Date().addingTimeInterval(10)
+            while token == nil && Date() < deadline {
+                let text = (try? String(contentsOf: display, encoding: .utf8)) ?? ""
+                token = text.split(separator: "\n").first { $0.hasPrefix("Token: ") }.map { String($0.dropFirst(7)) }
+                if token == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let device = Device(process: process, board: board, token: try #require(token, "no token on the display"))
+            #expect(try await device.call(.POST, "/auth").status == 204)
+            return device
+        }
+
+        func call(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil) async throws
+            -> RegistryClient.Reply
+        {
+            var all = headers + [("visual-token", token)]
+            if json != nil { all.append(("Content-Type", "application/json")) }
+            return try await client.send(method, path, headers: all, body: json.map { Data($0.utf8) })
+        }
+
+        func provision() async throws -> String {
+            let uuid = UUID().uuidString.lowercased()
+            let reply = try await call(.POST, "/api/identity", json: #"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#)
+            #expect(reply.status == 201, "\(reply.message)")
+            return uuid
+        }
+
+        func events() async throws -> [String] {
+            let reply = try await call(.GET, "/api/events")
+            let list = try JSONSerialization.jsonObject(with: reply.body) as? [[String: Any]] ?? []
+            return list.compactMap { $0["text"] as? String }
+        }
+
+        func registered() async throws -> Bool {
+            let reply = try await call(.GET, "/api/registration")
+            guard reply.status == 200 else { return false }
+            return (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["registered"] as? Bool == true
+        }
+    }
+
+    @Test func provisionRegisterRebootAndCheck() async throws {
+        try await withTemporaryFolder { folder in
+            let cloud = try await EmberProcess(
+                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
+                quiet: false)
+            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
+            let board = folder.appendingPathComponent("board")
+            let device = try await Device.start(board: board, folder: folder, cloud: cloud.baseURL)
+            let uuid = try await device.provision()
+
+            let wrong = try await device.call(.POST, "/api/registration", headers: [("X-Registration-Key", "WRONG1")])
+            #expect(wrong.status == 403 && wrong.message == "Invalid or expired registration key")
+            #expect(try await device.events().last == "Cloud reg fail")
+
+            let key = try await admin.mintKey().key
+            let reply = try await device.call(.POST, "/api/registration", headers: [("X-Registration-Key", key)])
+            #expect(reply.status == 204, "\(reply.message)")
+            #expect(try await device.registered())
+            #expect(try await admin.devices().devices.map(\.uuid) == [uuid])
+
+            #expect(try await device.call(.POST, "/api/mcu/reboot").status == 204)
+            let deadline = Date().addingTimeInterval(10)
+            var afterReboot: [String] = []
+            while Date() < deadline {
+                let events = try await device.events()
+                afterReboot = events.lastIndex(of: "Rebooting...").map { Array(events[$0...]) } ?? []
+                if afterReboot.contains("Cloud registered") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(afterReboot.filter { $0.hasPrefix("Cloud") } == ["Cloud reg check", "Cloud registered"])
+
+            // Key hygiene: BLOCK3 appears nowhere but in the eFuse file.
+            let efuse = try Data(contentsOf: board.appendingPathComponent("efuse.bin"))
+            let master = efuse.subdata(in: 32..<64)
+            let forms = [
+                master.map { String(format: "%02x", $0) }.joined(), master.map { String(format: "%02X", $0) }.joined(),
+                master.base64EncodedString(),
+            ]
+            var texts: [String: String] = ["device log": device.process.output, "cloud log": cloud.output]
+            for path in ["/api/network", "/api/mcu", "/api/identity", "/api/registration", "/api/version", "/api/events", "/api/errors",
+                "/api/partitions", "/api/peripherals", "/api/checks"]
+            {
+                let reply = try await device.call(.GET, path)
+                texts[path] = String(decoding: reply.body, as: UTF8.self) + reply.headers.map { "\($0.0): \($0.1)" }.joined()
+            }
+            texts["device show"] = try await EmberProcess.run(["device", "show", "--dir", board.path, "--json"]).output
+            texts["cloud record"] = String(decoding: try await admin.deviceJSON(uuid), as: UTF8.self)
+            let files = FileManager.default.enumerator(at: board, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+            for file in files where file.lastPathComponent != "efuse.bin" {
+                guard let data = try? Data(contentsOf: file) else { continue }
+                #expect(data.range(of: master) == nil, "raw master key bytes in \(file.lastPathComponent)")
+                texts[file.path] = String(decoding: data, as: UTF8.self)
+            }
+            #expect(files.count > 4)
+            for (source, text) in texts {
+                for form in forms { #expect(!text.contains(form), "the master key appears in \(source)") }
+                #expect(!text.contains(key), "the registration key appears in \(source)")
+            }
+            #expect(try await device.process.stop(signal: SIGTERM) == 0)
+        }
+    }
+
+    @Test func cloudDownGives502AndTheDeviceRegistersWhenItIsBack() async throws {
+        try await withTemporaryFolder { folder in
+            let database = "sqlite:\(folder.path)/ember.sqlite"
+            let first = try await EmberProcess(database: database, folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+            let port = first.port
+            let key = try await RegistryClient(baseURL: first.baseURL, token: Self.bootstrap).mintKey().key
+            try await first.stop(signal: SIGTERM)
+
+            let device = try await Device.start(board: folder.appendingPathComponent("board"), folder: folder, cloud: first.baseURL)
+            let uuid = try await device.provision()
+            let reply = try await device.call(.POST, "/api/registration", headers: [("X-Registration-Key", key)])
+            #expect(reply.status == 502, "\(reply.message)")
+            #expect(try await device.events().contains("Cloud reg fail"))
+            try await Task.sleep(for: .seconds(1))
+            #expect(device.process.output.contains("retrying"), "the device retries while the cloud is down")
+
+            let second = try await EmberProcess(database: database, folder: folder, port: port)
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, try await !device.registered() { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await device.registered())
+            let admin = RegistryClient(baseURL: second.baseURL, token: Self.bootstrap)
+            #expect(try await admin.devices().devices.map(\.uuid) == [uuid])
+            #expect(try await admin.listKeys().isEmpty, "the key was spent by the retry")
+        }
+    }
+
+    @Test(arguments: ["registration-marker-written", "registration-accepted"])
+    func powerLossDuringRegistrationEndsRegisteredOnceWithOneKey(point: String) async throws {
+        try await withTemporaryFolder { folder in
+            let cloud = try await EmberProcess(
+                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
+            let board = folder.appendingPathComponent("board")
+            let first = try await Device.start(board: board, folder: folder, cloud: cloud.baseURL, faults: ["--power-loss-at", point])
+            let uuid = try await first.provision()
+            let key = try await admin.mintKey().key
+            _ = try? await first.call(.POST, "/api/registration", headers: [("X-Registration-Key", key)])
+            #expect(try await first.process.waitForExit(), "the board lost power")
+            #expect(first.process.process.terminationReason == .uncaughtSignal && first.process.process.terminationStatus == SIGKILL)
+            let shown = try await EmberProcess.run(["device", "show", "--dir", board.path, "--json"]).output
+            #expect(shown.contains(#""registration_pending":true"#), "the marker survived the power loss")
+
+            let second = try await Device.start(board: board, folder: folder, cloud: cloud.baseURL, create: false)
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, try await !second.registered() { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await second.registered())
+            #expect(try await admin.devices().devices.map(\.uuid) == [uuid], "exactly one device row")
+            #expect(try await admin.listKeys().isEmpty, "the one key is spent and no other was needed")
+            let events = try await second.events()
+            #expect(events.contains("Cloud reg resume"))
+            #expect(!events.suffix(from: try #require(events.lastIndex(of: "Cloud reg resume"))).contains("Cloud reg fail"))
+            let after = try await EmberProcess.run(["device", "show", "--dir", board.path, "--json"]).output
+            #expect(after.contains(#""registration_pending":false"#))
+        }
+    }
+}
