@@ -80,6 +80,7 @@ let package = Package(
                 "EmberCore",
                 "EmberCloud",
                 "EmberClient",
+                "EmberDevice",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

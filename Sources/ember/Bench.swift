@@ -7,7 +7,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Ember's speed on this machine.",
-        subcommands: [Crypto.self, Registry.self]
+        subcommands: [Crypto.self, Registry.self, Device.self]
     )
 
     struct Crypto: AsyncParsableCommand {
@@ -73,6 +73,29 @@ struct Bench: AsyncParsableCommand {
             if server != nil && options.token == nil { throw ValidationError("--server needs --token or EMBER_TOKEN") }
             let json = json
             let result = try await RegistryBenchmark.run(options) { step in
+                if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
+            }
+            print(json ? try JSONOutput.encode(result) : result.table)
+        }
+    }
+}
+
+extension Bench {
+    struct Device: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cold start of `ember device run` on a fresh board to HTTP-ready, and its RSS after boot.")
+
+        @Option(help: "Cold starts to measure.") var runs = 20
+        @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+        func validate() throws {
+            guard (1...1_000).contains(runs) else { throw ValidationError("--runs must be 1…1000") }
+        }
+
+        func run() async throws {
+            let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            let json = json
+            let result = try await DeviceBenchmark.run(runs: runs, binary: binary) { step in
                 if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
             }
             print(json ? try JSONOutput.encode(result) : result.table)
