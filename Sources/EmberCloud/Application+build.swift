@@ -12,6 +12,7 @@ public struct Registry: Sendable {
     let registration: RegistrationService
     let authenticator: DeviceAuthenticator
     let devices: Devices
+    let backups: Backups
     let authAudit: AuthFailureAudit
     let trustedProxies: TrustedProxies
 
@@ -33,6 +34,7 @@ public struct Registry: Sendable {
             store: store, nonces: nonces, clock: clock, window: SignatureWindow(seconds: configuration.signatureWindow),
             requireV2: configuration.requireSignatureV2, metrics: metrics, audit: authAudit)
         self.devices = Devices(store: store)
+        self.backups = Backups(store: store, clock: clock, metrics: metrics)
         self.trustedProxies = configuration.trustedProxies
     }
 
@@ -46,7 +48,7 @@ public struct Registry: Sendable {
         }
         OperationsController(store: store, metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)
-        DeviceController(authenticator: authenticator, devices: devices).addRoutes(to: router)
+        DeviceController(authenticator: authenticator, devices: devices, backups: backups).addRoutes(to: router)
         let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, clock: clock))
         RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
         AdminController(devices: devices, store: store).addRoutes(to: admin)

@@ -32,6 +32,16 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_registrations_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
+    /// A backup request's outcome: stored, not_modified, downloaded, deleted, or a refusal (too_large, empty, not_ffce, bad_etag).
+    func backup(_ outcome: String) {
+        Counter(label: "ember_backups_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// Bytes of backup blobs written.
+    func backupBytesStored(_ count: Int) {
+        Counter(label: "ember_backup_bytes_stored_total", factory: factory).increment(by: count)
+    }
+
     func keyMinted() {
         Counter(label: "ember_registration_keys_minted_total", factory: factory).increment()
     }

@@ -2,14 +2,61 @@ import EmberCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOFoundationCompat
 
 /// Routes a device calls with a signed request.
 struct DeviceController {
     let authenticator: DeviceAuthenticator
     let devices: Devices
+    let backups: Backups
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("devices/{uuid}/registration", use: registration)
+        router.post("devices/{uuid}/backup", use: uploadBackup)
+        router.get("devices/{uuid}/backup", use: downloadBackup)
+        router.delete("devices/{uuid}/backup", use: deleteBackup)
+    }
+
+    /// Reads at most a backup's worth of body (refusing a larger declared length up front), then authenticates.
+    @Sendable func uploadBackup(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try backups.checkDeclaredLength(request.headers[.contentLength])
+        let body: Data
+        do {
+            body = Data(buffer: try await request.body.collect(upTo: BackupLimits.maxBlob))
+        } catch is NIOTooManyBytesError {
+            throw backups.refuseOversizedBody()
+        }
+        let device = try await authenticate(request, context: context, body: body, unknownDeviceIsNotFound: false)
+        let (outcome, etag) = try await backups.upload(
+            body, for: device, etag: request.headers[.eTag], ifNoneMatch: request.headers[.ifNoneMatch])
+        switch outcome {
+        case .notModified:
+            return Response(status: .notModified, headers: [.eTag: BackupETag.quoted(etag)])
+        case .stored(let at):
+            var response = try context.responseEncoder.encode(
+                BackupStored(lastBackupDate: DeviceTimestamp(epochSeconds: at).text), from: request, context: context)
+            if !etag.isEmpty { response.headers[.eTag] = BackupETag.quoted(etag) }
+            return response
+        }
+    }
+
+    @Sendable func downloadBackup(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let device = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: false)
+        let backup = try await backups.download(for: device)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/octet-stream", .eTag: backup.info.etag.isEmpty ? "" : BackupETag.quoted(backup.info.etag),
+                .contentLength: String(backup.blob.count),
+            ],
+            body: .init(byteBuffer: ByteBuffer(data: backup.blob)))
+    }
+
+    @Sendable func deleteBackup(_ request: Request, context: AppRequestContext) async throws -> MessageBody {
+        let device = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: false)
+        try await backups.delete(for: device, client: context.clientAddress)
+        return MessageBody(message: "Backup deleted")
     }
 
     @Sendable func registration(_ request: Request, context: AppRequestContext) async throws -> RegistrationStatus {

@@ -14,9 +14,10 @@ public struct Devices: Sendable {
 
     func device(uuid text: String) async throws -> DeviceRecord {
         guard let uuid = DeviceUUID.parse(text) else { throw RegistryError.badRequest("uuid must be a valid UUID") }
-        guard let device = try await store.device(uuid: DeviceUUID.format(uuid)) else {
+        guard var device = try await store.device(uuid: DeviceUUID.format(uuid)) else {
             throw RegistryError.notFound("No device \(DeviceUUID.format(uuid))")
         }
+        device.backup = try await store.backupInfo(uuid: device.uuid)
         return device
     }
 

@@ -8,6 +8,14 @@ enum SQLDialectSpecifics {
         }
     }
 
+    /// Column type of binary data.
+    static func blobType(_ dialect: SQLDialectKind) -> String {
+        switch dialect {
+        case .sqlite: "BLOB"
+        case .postgres: "BYTEA"
+        }
+    }
+
     /// `TABLE`, or `UNLOGGED TABLE` where the database has them (for short-lived shared state).
     static func unloggedTable(_ dialect: SQLDialectKind) -> String {
         switch dialect {

@@ -1,4 +1,5 @@
 import EmberCore
+import Foundation
 
 /// What a device's signature is checked against, with the FireFly status fields a signed check returns.
 public struct DeviceCredential: Sendable, Equatable {
@@ -62,6 +63,16 @@ public protocol Store: Sendable {
     /// Devices ordered by UUID, after the given UUID (keyset pagination).
     func devices(limit: Int, after: String?) async throws -> [DeviceRecord]
 
+    /// Stores a device's backup, replacing the previous one atomically. With `ifNoneMatch` equal to the stored ETag
+    /// nothing is written and the outcome is `.notModified`.
+    func storeBackup(uuid: String, blob: Data, etag: String, ifNoneMatch: String?, now: Int64) async throws -> BackupStoreOutcome
+    /// A device's backup, blob included.
+    func backup(uuid: String) async throws -> StoredBackup?
+    /// A device's backup without the blob.
+    func backupInfo(uuid: String) async throws -> BackupInfo?
+    /// Deletes a device's backup; false when there was none. The audit row is written in the same transaction.
+    func deleteBackup(uuid: String, audit: AuditEvent) async throws -> Bool
+
     /// Whether several registry instances can share this database (and so must share nonces and failure counts).
     var isShared: Bool { get }
     /// Records a nonce until `expiresAt`; false when it is held and unexpired (a replay).
@@ -76,4 +87,18 @@ public protocol Store: Sendable {
     func appendAudit(_ events: [AuditEvent]) async throws
     /// Audit rows in the order written, after the given id.
     func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry]
+}
+
+/// What `storeBackup` did.
+public enum BackupStoreOutcome: Sendable, Equatable {
+    /// Stored at this time (Unix seconds).
+    case stored(at: Int64)
+    /// `If-None-Match` matched the stored ETag; nothing was written.
+    case notModified
+}
+
+/// A stored backup.
+public struct StoredBackup: Sendable, Equatable {
+    public var blob: Data
+    public var info: BackupInfo
 }

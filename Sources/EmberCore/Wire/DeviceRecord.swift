@@ -17,6 +17,8 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     /// Name of the admin token that minted the spent registration key.
     public var registeredBy: String
     public var decommissionedAt: Int64?
+    /// The stored backup (size, ETag, date); only the single-device view fills it in.
+    public var backup: BackupInfo?
 
     enum CodingKeys: String, CodingKey {
         case uuid, mcu, network, partitions
@@ -29,13 +31,14 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         case registrationDate = "registration_date"
         case registeredBy = "registered_by"
         case decommissionedAt = "decommissioned_at"
+        case backup
     }
 
     /// A device record with every field.
     public init(
         uuid: String, productID: String, productHex: String, deviceClass: String, publicKey: String, registeringApplication: String,
         registeringVersion: String, mcu: MCUInfo, network: [NetworkInterface], partitions: [PartitionEntry], registrationDate: Int64,
-        registeredBy: String, decommissionedAt: Int64?
+        registeredBy: String, decommissionedAt: Int64?, backup: BackupInfo? = nil
     ) {
         self.uuid = uuid
         self.productID = productID
@@ -50,6 +53,7 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         self.registrationDate = registrationDate
         self.registeredBy = registeredBy
         self.decommissionedAt = decommissionedAt
+        self.backup = backup
     }
 }
 
