@@ -56,15 +56,21 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "Cloud base URL (saved to the device config).") var cloud: String?
         @Option(help: "Signature of cloud requests: v2 (Ember) or v1 (FireFly cloud).") var signature: SignatureVersion = .v2
         @Option(help: "Longest wait between retries of a pending registration, seconds.") var retryCap: Double = 60
+        @Option(
+            help: "Seconds between automatic cloud backups. [env: CLOUD_BACKUP_INTERVAL_SECONDS] (default: the device config's, else 86400)")
+        var backupInterval: Double?
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard retryCap >= 0.1 else { throw ValidationError("--retry-cap must be at least 0.1 s") }
             if let cloud, !DeviceSettings.isValidCloudURL(cloud) { throw ValidationError("--cloud must be an http:// or https:// URL") }
+            if let backupInterval, backupInterval < 1 { throw ValidationError("--backup-interval must be at least 1 second") }
         }
 
         func run() async throws {
+            let interval = try backupInterval ?? Environment.integer("CLOUD_BACKUP_INTERVAL_SECONDS").map(Double.init)
+            if let interval, interval < 1 { throw ValidationError("CLOUD_BACKUP_INTERVAL_SECONDS must be at least 1") }
             let logger = LoggingSetup.bootstrap(level: logLevel)
             let folder = board.url
             _ = try SimulatedBoard.open(folder)
@@ -72,6 +78,7 @@ struct DeviceCommand: AsyncParsableCommand {
             configuration.cloudURL = cloud
             configuration.signature = signature
             configuration.retryCap = retryCap
+            configuration.backupInterval = interval
             configuration.version = Ember.configuration.version
             let agent = try DeviceAgent(configuration: configuration, logger: logger) {
                 try SimulatedBoard.open(folder, logger: logger)

@@ -28,6 +28,7 @@ func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
 struct LiveCloud: Sendable {
     let url: String
     let admin: RegistryClient
+    let store: any Store
 
     /// Starts a registry on a throwaway SQLite file for the length of `body`.
     static func with<T: Sendable>(_ body: @Sendable (LiveCloud) async throws -> T) async throws -> T {
@@ -42,7 +43,7 @@ struct LiveCloud: Sendable {
                 logger: quietLogger)
             let result = try await app.test(.live) { client in
                 let url = "http://127.0.0.1:\(try #require(client.port))"
-                return try await body(LiveCloud(url: url, admin: RegistryClient(baseURL: url, token: token)))
+                return try await body(LiveCloud(url: url, admin: RegistryClient(baseURL: url, token: token), store: store))
             }
             try await store.close()
             return result
@@ -106,6 +107,16 @@ struct TestDevice: Sendable {
         let response = try await request(
             .post, "/api/identity", json: #"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#)
         #expect(response.status == .created, "\(String(buffer: response.body))")
+        return uuid
+    }
+
+    /// Provisions and registers with `cloud`.
+    @discardableResult
+    func register(with cloud: LiveCloud) async throws -> String {
+        let uuid = try await provision()
+        let key = try await cloud.admin.mintKey().key
+        let response = try await request(.post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: key])
+        #expect(response.status == .noContent, "\(response.message ?? "")")
         return uuid
     }
 

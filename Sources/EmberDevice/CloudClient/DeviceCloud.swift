@@ -3,13 +3,16 @@ import EmberClient
 import EmberCore
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// The agent's calls to the cloud: registration and the signed registration check.
 ///
 /// Keys are derived from the board for each call and released (their storage zeroed) when the call returns.
 struct DeviceCloud: Sendable {
     /// The cloud could not be reached (no network, refused, timed out).
-    struct Unreachable: Error {}
+    struct Unreachable: Error {
+        var reason: String
+    }
 
     let board: any Hardware
     let signature: SignatureVersion
@@ -81,24 +84,35 @@ struct DeviceCloud: Sendable {
 
     /// Signed `GET {root}/devices/{uuid}/registration`.
     func check(identity: IdentityBlock, root: String) async -> Check {
-        guard board.cloudReachable else { return .failed("Cloud unreachable") }
         let path = "/devices/\(DeviceUUID.format(identity.uuid))/registration"
-        let headers: RequestSigner.Headers
         do {
-            headers = try sign(identity: identity, method: "GET", path: path)
-        } catch {
-            return .failed("Signing failed")
-        }
-        do {
-            let reply = try await client(root).send(.GET, path, headers: headers.fields.map { ($0.name, $0.value) })
+            let reply = try await signed(.GET, path, identity: identity, root: root)
             switch reply.status {
             case 200: return .registered
             case 404: return .notRegistered
             case 401: return .signatureRefused(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
             default: return .failed(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
             }
+        } catch let error as Unreachable {
+            return .failed(error.reason)
         } catch {
-            return .failed("Cloud unreachable")
+            return .failed("Signing failed")
+        }
+    }
+
+    /// A signed request to the cloud; `Unreachable` when it cannot be delivered or answered.
+    func signed(
+        _ method: HTTPMethod, _ path: String, identity: IdentityBlock, root: String, body: Data = Data(), headers: [(String, String)] = [],
+        timeoutSeconds: Int64? = nil
+    ) async throws -> RegistryClient.Reply {
+        guard board.cloudReachable else { throw Unreachable(reason: "Cloud unreachable") }
+        let signature = try sign(identity: identity, method: method.rawValue, path: path, body: body)
+        let client = RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds ?? self.timeoutSeconds))
+        do {
+            return try await client.send(
+                method, path, headers: signature.fields.map { ($0.name, $0.value) } + headers, body: body.isEmpty ? nil : body)
+        } catch {
+            throw Unreachable(reason: "Cloud unreachable")
         }
     }
 

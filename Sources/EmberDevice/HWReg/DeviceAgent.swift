@@ -13,6 +13,10 @@ public struct AgentConfiguration: Sendable {
     public var retryBase: Double = 1
     /// Longest retry delay, in seconds.
     public var retryCap: Double = 60
+    /// Seconds between automatic cloud backups (FireFly's `CLOUD_BACKUP_INTERVAL_SECONDS`); nil: the device
+    /// config's `cloud_backup_interval_seconds`, else 86,400. The first attempt comes 30 s after boot, or after
+    /// one interval when that is shorter.
+    public var backupInterval: Double?
     /// The application's version, reported by `/api/version` and in the registration.
     public var version = "0.1.0"
     /// The application's commit.
@@ -27,11 +31,14 @@ public struct AgentError: Error, Equatable, Sendable {
     public let message: String
     /// Seconds to wait, for a 429.
     public var retryAfter: Int?
+    /// The cloud's status, for a 502 about a cloud answer.
+    public var cloudStatus: Int?
 
-    init(_ status: Int, _ message: String, retryAfter: Int? = nil) {
+    init(_ status: Int, _ message: String, retryAfter: Int? = nil, cloudStatus: Int? = nil) {
         self.status = status
         self.message = message
         self.retryAfter = retryAfter
+        self.cloudStatus = cloudStatus
     }
 
     static let notProvisioned = AgentError(409, "Device identity not provisioned")
@@ -89,7 +96,7 @@ public actor DeviceAgent {
     public nonisolated let tokens: VisualTokens
     public nonisolated let catalog: ProductCatalog
     private let openBoard: @Sendable () throws -> any Hardware
-    private let logger: Logger
+    let logger: Logger
 
     public private(set) var board: any Hardware
     public private(set) var log: EventLog
@@ -104,6 +111,7 @@ public actor DeviceAgent {
     private var session: Task<Void, Never>?
     private var tokenRotation: Task<Void, Never>?
     private var resume: Task<Void, Never>?
+    private var backupSchedule: Task<Void, Never>?
 
     /// An agent for the board `openBoard` opens (again at every reboot).
     public init(
@@ -152,8 +160,11 @@ public actor DeviceAgent {
         if let cloudURL = configuration.cloudURL { try saveCloudRoot(cloudURL) }
         refreshDisplay()
 
+        LocalBackup(partition: board.config).repair()
         tokenRotation = Task { [weak self] in await self?.rotateTokens() }
         session = Task { [weak self] in await self?.runSession() }
+        let interval = configuration.backupInterval ?? DeviceSettings.load(from: board.config).cloudBackupIntervalSeconds ?? 86_400
+        backupSchedule = Task { [weak self] in await self?.runBackupSchedule(interval: interval) }
     }
 
     /// The HTTP server is up at `address`; shown on the OLED.
@@ -172,10 +183,11 @@ public actor DeviceAgent {
 
     /// Cancels the session's background work and waits for it.
     public func stop() async {
-        let tasks = [session, tokenRotation, resume].compactMap { $0 }
+        let tasks = [session, tokenRotation, resume, backupSchedule].compactMap { $0 }
         session = nil
         tokenRotation = nil
         resume = nil
+        backupSchedule = nil
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
     }
@@ -333,7 +345,7 @@ public actor DeviceAgent {
         }
     }
 
-    private var cloud: DeviceCloud {
+    var cloud: DeviceCloud {
         DeviceCloud(board: board, signature: configuration.signature, applicationVersion: configuration.version, clock: clock)
     }
 
@@ -453,7 +465,9 @@ public actor DeviceAgent {
     private func saveCloudRoot(_ root: String) throws {
         guard cloudRoot() != root else { return }
         do {
-            try DeviceSettings(cloudAPIRoot: root).save(to: board.config)
+            var settings = DeviceSettings.load(from: board.config)
+            settings.cloudAPIRoot = root
+            try settings.save(to: board.config)
         } catch {
             throw AgentError(500, "Cannot save the cloud URL: \(error)")
         }
@@ -475,7 +489,7 @@ public actor DeviceAgent {
         clockSynchronized ? bootTime : Int64(clock.uptime() - bootUptime)
     }
 
-    private func event(_ level: EventLevel, _ text: String) {
+    func event(_ level: EventLevel, _ text: String) {
         log.record(level, text, at: eventTime())
         logger.log(level: level == .error ? .error : level == .notify ? .notice : .info, "event: \(text)")
     }

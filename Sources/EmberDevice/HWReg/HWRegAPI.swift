@@ -107,7 +107,67 @@ public enum HWRegAPI {
         }
         router.get("/api/events") { _, _ in try json(await agent.log.events) }
         router.get("/api/errors") { _, _ in try json(await agent.log.errors) }
+        addBackupRoutes(to: router, agent: agent)
         return router
+    }
+
+    /// The Controller's `/backup` (the local file) and `/api/cloud-backup` (its encrypted cloud copy).
+    static func addBackupRoutes(to router: Router<HWRegContext>, agent: DeviceAgent) {
+        let tokens = agent.tokens
+        router.head("/backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            guard let (_, etag) = try await agent.localBackup() else { throw AgentError(404, "No /backup.json on this device") }
+            return Response(status: .ok, headers: [.contentType: "application/json", .eTag: BackupETag.quoted(etag)])
+        }
+        router.get("/backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            guard let (data, etag) = try await agent.localBackup() else { throw AgentError(404, "No /backup.json on this device") }
+            return backupResponse(data, etag: etag)
+        }
+        router.put("/backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            try backupLengthFits(request)
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: BackupLimits.maxPlaintext)
+            } catch is NIOTooManyBytesError {
+                throw AgentError(413, "Backup exceeds the 512 KiB limit")
+            }
+            try await agent.putLocalBackup(Data(buffer: body))
+            return Response(status: .noContent)
+        }
+        router.delete("/backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            guard try await agent.deleteLocalBackup() else { throw AgentError(404, "No /backup.json on this device") }
+            return Response(status: .noContent)
+        }
+
+        router.post("/api/cloud-backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            return try json(CloudStatusBody(status: try await agent.pushBackup()))
+        }
+        router.get("/api/cloud-backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            let (data, etag) = try await agent.retrieveBackup()
+            return backupResponse(data, etag: etag)
+        }
+        router.delete("/api/cloud-backup") { request, context -> Response in
+            try authorize(request, context, tokens)
+            try await agent.deleteCloudBackup()
+            return Response(status: .noContent)
+        }
+    }
+
+    static func backupLengthFits(_ request: Request) throws {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > BackupLimits.maxPlaintext {
+            throw AgentError(413, "Backup exceeds the 512 KiB limit (\(length) bytes)")
+        }
+    }
+
+    static func backupResponse(_ data: Data, etag: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json", .eTag: BackupETag.quoted(etag)],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
     // MARK: Helpers
@@ -154,6 +214,17 @@ public enum HWRegAPI {
             freePSRAM: facts.psramSize - 1_310_720 + Int.random(in: 0..<4_096), chipFeatures: facts.chipFeatures,
             bootTime: await agent.bootTimeValue())
     }
+}
+
+/// `200` of `POST /api/cloud-backup`: the cloud's status.
+struct CloudStatusBody: Encodable {
+    var status: Int
+}
+
+/// An error body; `status` is the cloud's, for errors about a cloud answer.
+struct ErrorBody: Encodable {
+    var message: String
+    var status: Int?
 }
 
 /// The optional body of `POST /api/registration`.
@@ -227,7 +298,7 @@ struct FireFlyHeadersMiddleware: RouterMiddleware {
             do {
                 response = try await next(request, context)
             } catch let error as AgentError {
-                response = try Self.message(error.message, status: error.status, retryAfter: error.retryAfter)
+                response = try Self.message(error.message, status: error.status, retryAfter: error.retryAfter, cloudStatus: error.cloudStatus)
             } catch let error as WireError {
                 response = try Self.message(error.message, status: 400)
             } catch is NIOTooManyBytesError {
@@ -247,14 +318,14 @@ struct FireFlyHeadersMiddleware: RouterMiddleware {
             }
         }
         response.headers[HTTPField.Name("Access-Control-Allow-Origin")!] = "*"
-        response.headers[HTTPField.Name("Access-Control-Allow-Headers")!] = "visual-token, Content-Type, X-Registration-Key"
-        response.headers[HTTPField.Name("Access-Control-Allow-Methods")!] = "GET, POST, OPTIONS, DELETE"
+        response.headers[HTTPField.Name("Access-Control-Allow-Headers")!] = "visual-token, Content-Type, X-Registration-Key, If-None-Match"
+        response.headers[HTTPField.Name("Access-Control-Allow-Methods")!] = "GET, HEAD, POST, PUT, OPTIONS, DELETE"
         response.headers[.server] = server
         return response
     }
 
-    static func message(_ text: String, status: Int, retryAfter: Int? = nil) throws -> Response {
-        var response = try HWRegAPI.json(MessageBody(message: text), status: HTTPResponse.Status(code: status))
+    static func message(_ text: String, status: Int, retryAfter: Int? = nil, cloudStatus: Int? = nil) throws -> Response {
+        var response = try HWRegAPI.json(ErrorBody(message: text, status: cloudStatus), status: HTTPResponse.Status(code: status))
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }

@@ -7,11 +7,17 @@ public struct DeviceSettings: Codable, Sendable, Equatable {
 
     /// The cloud's base URL, e.g. `https://registry.example.com`.
     public var cloudAPIRoot: String?
+    /// Seconds between automatic cloud backups (default 86,400).
+    public var cloudBackupIntervalSeconds: Double?
 
-    enum CodingKeys: String, CodingKey { case cloudAPIRoot = "cloud_api_root" }
+    enum CodingKeys: String, CodingKey {
+        case cloudAPIRoot = "cloud_api_root"
+        case cloudBackupIntervalSeconds = "cloud_backup_interval_seconds"
+    }
 
-    public init(cloudAPIRoot: String? = nil) {
+    public init(cloudAPIRoot: String? = nil, cloudBackupIntervalSeconds: Double? = nil) {
         self.cloudAPIRoot = cloudAPIRoot
+        self.cloudBackupIntervalSeconds = cloudBackupIntervalSeconds
     }
 
     /// Whether `url` is an `http` or `https` URL with a host.
