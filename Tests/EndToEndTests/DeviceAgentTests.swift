@@ -21,7 +21,9 @@ struct DeviceAgentTests {
         var client: RegistryClient { RegistryClient(baseURL: process.baseURL) }
 
         /// Creates the board (first time) and starts the agent; authorizes with the token on its display.
-        static func start(board: URL, folder: URL, cloud: String, create: Bool = true, faults: [String] = []) async throws -> Device {
+        static func start(
+            board: URL, folder: URL, cloud: String, create: Bool = true, faults: [String] = [], environment: [String: String] = [:]
+        ) async throws -> Device {
             if create {
                 let made = try await EmberProcess.run(["device", "init", "--product", "FFC0806-2305", "--dir", board.path, "--cloud", cloud])
                 #expect(made.status == 0, "\(made.output)")
@@ -33,7 +35,8 @@ struct DeviceAgentTests {
             let display = board.appendingPathComponent("display.txt")
             try? FileManager.default.removeItem(at: display)
             let process = try await EmberProcess(
-                command: ["device", "run", "--dir", board.path, "--port", "0", "--retry-cap", "0.5", "--log-level", "debug"], folder: folder)
+                command: ["device", "run", "--dir", board.path, "--port", "0", "--retry-cap", "0.5", "--log-level", "debug"], folder: folder,
+                environment: environment)
             var token: String?
             let deadline = Date().addingTimeInterval(10)
             while token == nil && Date() < deadline {
@@ -46,12 +49,24 @@ struct DeviceAgentTests {
             return device
         }
 
-        func call(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil) async throws
-            -> RegistryClient.Reply
+        func call(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil, body: Data? = nil)
+            async throws -> RegistryClient.Reply
         {
             var all = headers + [("visual-token", token)]
             if json != nil { all.append(("Content-Type", "application/json")) }
-            return try await client.send(method, path, headers: all, body: json.map { Data($0.utf8) })
+            return try await client.send(method, path, headers: all, body: json.map { Data($0.utf8) } ?? body)
+        }
+
+        /// The master key in the board's BLOCK3: only tests read it, to play a second device or a forger.
+        var master: MasterKey {
+            get throws { try MasterKey(bytes: Data(contentsOf: board.appendingPathComponent("efuse.bin")).subdata(in: 32..<64)) }
+        }
+
+        func register(admin: RegistryClient) async throws -> String {
+            let uuid = try await provision()
+            let reply = try await call(.POST, "/api/registration", headers: [("X-Registration-Key", try await admin.mintKey().key)])
+            #expect(reply.status == 204, "\(reply.message)")
+            return uuid
         }
 
         func provision() async throws -> String {
@@ -59,6 +74,11 @@ struct DeviceAgentTests {
             let reply = try await call(.POST, "/api/identity", json: #"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#)
             #expect(reply.status == 201, "\(reply.message)")
             return uuid
+        }
+
+        func identityUUID() async throws -> String {
+            let reply = try await call(.GET, "/api/identity")
+            return (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["uuid"] as? String ?? ""
         }
 
         func events() async throws -> [String] {
@@ -133,6 +153,84 @@ struct DeviceAgentTests {
                 #expect(!text.contains(key), "the registration key appears in \(source)")
             }
             #expect(try await device.process.stop(signal: SIGTERM) == 0)
+        }
+    }
+
+    @Test func encryptedBackupRoundTripAndIsolationBetweenDevices() async throws {
+        try await withTemporaryFolder { folder in
+            let cloud = try await EmberProcess(
+                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
+            let first = try await Device.start(board: folder.appendingPathComponent("a"), folder: folder, cloud: cloud.baseURL)
+            let second = try await Device.start(board: folder.appendingPathComponent("b"), folder: folder, cloud: cloud.baseURL)
+            let uuid = try await first.register(admin: admin)
+            _ = try await second.register(admin: admin)
+
+            var text = #"{"formatName":"dexie","formatVersion":1,"data":{"tables":[],"data":["#
+            for index in 0..<9_200 { text += (index == 0 ? "" : ",") + #"{"id":\#(index),"name":"Circuit \#(index)"}"# }
+            let plaintext = Data((text + "]}}").utf8)
+            #expect(plaintext.count >= 300 * 1024 && plaintext.count <= 512 * 1024)
+            #expect(try await first.call(.PUT, "/backup", body: plaintext).status == 204)
+            let etag = try #require(try await first.call(.HEAD, "/backup").headers.first { $0.0.lowercased() == "etag" }?.1)
+            #expect(etag == BackupETag.quoted(BackupETag.of(plaintext)))
+
+            let pushed = try await first.call(.POST, "/api/cloud-backup")
+            #expect(pushed.status == 200 && String(decoding: pushed.body, as: UTF8.self) == #"{"status":200}"#)
+            #expect(try await first.call(.DELETE, "/backup").status == 204)
+            let restored = try await first.call(.GET, "/api/cloud-backup")
+            #expect(restored.status == 200 && restored.body == plaintext)
+            #expect(restored.headers.first { $0.0.lowercased() == "etag" }?.1 == etag)
+            #expect(try await first.call(.GET, "/backup").body == plaintext)
+            #expect(String(decoding: try await first.call(.POST, "/api/cloud-backup").body, as: UTF8.self) == #"{"status":304}"#)
+            let record = try JSONSerialization.jsonObject(with: try await admin.deviceJSON(uuid)) as? [String: Any]
+            #expect((record?["backup"] as? [String: Any])?["etag"] as? String == BackupETag.of(plaintext))
+
+            // The second device can neither fetch the first one's backup nor pass for it.
+            let path = "/devices/\(uuid)/backup"
+            let now = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
+            let otherKey = try second.master
+            let signedAsItself = try RequestSigner.sign(
+                master: otherKey, uuid: try #require(DeviceUUID.parse(try await second.identityUUID())), version: .v2, method: "GET",
+                path: path, at: now)
+            let cloudClient = RegistryClient(baseURL: cloud.baseURL)
+            #expect(try await cloudClient.send(.GET, path, headers: signedAsItself.fields.map { ($0.name, $0.value) }).status == 403)
+            let forged = try RequestSigner.sign(
+                master: otherKey, uuid: try #require(DeviceUUID.parse(uuid)), version: .v2, method: "GET", path: path, at: now)
+            #expect(try await cloudClient.send(.GET, path, headers: forged.fields.map { ($0.name, $0.value) }).status == 401)
+
+            // A blob sealed under the second device's backup key, stored by the first: the tag check refuses it.
+            let foreign = try FFCEContainer.seal(Data(#"{"evil":true}"#.utf8), using: otherKey.derive(.backup))
+            let upload = try RequestSigner.sign(
+                master: try first.master, uuid: try #require(DeviceUUID.parse(uuid)), version: .v2, method: "POST", path: path,
+                body: foreign, at: now)
+            let stored = try await cloudClient.send(
+                .POST, path, headers: upload.fields.map { ($0.name, $0.value) } + [("Content-Type", "application/octet-stream")], body: foreign)
+            #expect(stored.status == 200)
+            let refused = try await first.call(.GET, "/api/cloud-backup")
+            #expect(refused.status == 502 && refused.message.contains("does not decrypt"))
+            #expect(try await first.call(.GET, "/backup").body == plaintext, "the local file is untouched")
+        }
+    }
+
+    @Test func automaticBackupFollowsCloudBackupIntervalSeconds() async throws {
+        try await withTemporaryFolder { folder in
+            let cloud = try await EmberProcess(
+                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
+            let device = try await Device.start(
+                board: folder.appendingPathComponent("board"), folder: folder, cloud: cloud.baseURL,
+                environment: ["CLOUD_BACKUP_INTERVAL_SECONDS": "1"])
+            _ = try await device.register(admin: admin)
+            #expect(try await device.call(.PUT, "/backup", body: Data(#"{"formatName":"dexie"}"#.utf8)).status == 204)
+            let deadline = Date().addingTimeInterval(10)
+            var events: [String] = []
+            while Date() < deadline {
+                events = try await device.events()
+                if events.contains("Backup uploaded OK") && events.contains("Backup unchanged") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(events.contains("Backup upload start"))
+            #expect(events.contains("Backup uploaded OK") && events.contains("Backup unchanged"))
         }
     }
 
