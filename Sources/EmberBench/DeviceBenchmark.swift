@@ -128,8 +128,8 @@ public enum DeviceBenchmark {
         return address
     }
 
-    /// True when `GET /api/version` on the port answers 200.
-    static func httpReady(port: Int) -> Bool {
+    /// True when `GET path` on the loopback port answers 200.
+    static func httpReady(port: Int, path: String = "/api/version") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -138,7 +138,7 @@ public enum DeviceBenchmark {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         guard connected else { return false }
-        let request = Array("GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         guard send(fd, request, request.count, 0) == request.count else { return false }
         var buffer = [UInt8](repeating: 0, count: 64)
         let count = recv(fd, &buffer, buffer.count, 0)

@@ -24,6 +24,15 @@ public struct OpenSSLSpeed: Sendable, Codable {
         return nil
     }
 
+    /// AES-256-GCM encryption of 512 KiB buffers on one core (`openssl speed -evp aes-256-gcm`), in MB/s (10⁶ bytes).
+    public static func aesGCMMegabytesPerSecond(seconds: Int) -> Double? {
+        guard let output = run(["speed", "-mr", "-seconds", String(seconds), "-bytes", "524288", "-evp", "aes-256-gcm"]) else { return nil }
+        for line in output.split(separator: "\n") where line.hasPrefix("+F:") {
+            if let bytes = line.split(separator: ":").last.flatMap({ Double($0) }) { return bytes / 1e6 }
+        }
+        return nil
+    }
+
     /// Runs openssl with an empty signal mask and default handlers: `speed -seconds` ends its loops on SIGALRM,
     /// which the threads of Swift's concurrency pool keep blocked and a plain spawn would pass on.
     private static func run(_ arguments: [String]) -> String? {

@@ -7,7 +7,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Ember's speed on this machine.",
-        subcommands: [Crypto.self, Registry.self, Device.self]
+        subcommands: [Crypto.self, Registry.self, Device.self, Backup.self]
     )
 
     struct Crypto: AsyncParsableCommand {
@@ -96,6 +96,34 @@ extension Bench {
             let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             let json = json
             let result = try await DeviceBenchmark.run(runs: runs, binary: binary) { step in
+                if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
+            }
+            print(json ? try JSONOutput.encode(result) : result.table)
+        }
+    }
+}
+
+extension Bench {
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "512 KiB encrypted backups through a real `ember serve` (SQLite): uploads/s, restores/s, seal MB/s, server RSS.",
+            discussion: "Anchors from the same run: openssl's AES-256-GCM MB/s and this disk's 512 KiB write+fsync/s.")
+
+        @Option(help: "Simulated devices uploading at once.") var devices = 32
+        @Option(help: "Seconds of uploads, then of restores.") var duration: Double = 10
+        @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+        func validate() throws {
+            guard (1...1_024).contains(devices) else { throw ValidationError("--devices must be 1…1024") }
+            guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be between 0 and 3600 seconds") }
+        }
+
+        func run() async throws {
+            var options = BackupBenchmark.Options(binary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
+            options.devices = devices
+            options.duration = duration
+            let json = json
+            let result = try await BackupBenchmark.run(options) { step in
                 if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
             }
             print(json ? try JSONOutput.encode(result) : result.table)
