@@ -141,8 +141,8 @@ public enum BackupBenchmark {
             let uploadsPerS = Double(uploads.count) / options.duration
             return Result(
                 devices: options.devices, backupBytes: size, uploadsPerS: uploadsPerS,
-                uploadP99Ms: LatencyStats(uploads.latencies).milliseconds(0.99), restoresPerS: Double(restores.count) / options.duration,
-                restoreP99Ms: LatencyStats(restores.latencies).milliseconds(0.99), sealMBPerS: sealRate * Double(size) / 1e6,
+                uploadP99Ms: LatencyHistogram(uploads.latencies).milliseconds(0.99), restoresPerS: Double(restores.count) / options.duration,
+                restoreP99Ms: LatencyHistogram(restores.latencies).milliseconds(0.99), sealMBPerS: sealRate * Double(size) / 1e6,
                 openMBPerS: openRate * Double(size) / 1e6, opensslAESGCMMBPerS: openssl,
                 sealRatioToOpenssl: openssl.map { sealRate * Double(size) / 1e6 / $0 }, fsyncWritesPerS: fsyncRate,
                 uploadRatioToFsync: uploadsPerS / fsyncRate, serverIdleRssMiB: idle, serverPeakRssMiB: peak, rssGrowthMiB: max(0, peak - idle),

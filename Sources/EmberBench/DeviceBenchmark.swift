@@ -1,3 +1,4 @@
+import EmberClient
 import EmberDevice
 import Foundation
 
@@ -97,13 +98,13 @@ public enum DeviceBenchmark {
             let elapsed = ContinuousClock.now - start
             floor.append(UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
         }
-        let stats = LatencyStats(ready)
+        let stats = LatencyHistogram(ready)
         let sortedRSS = rss.sorted()
         return Result(
             runs: runs, readyMsMedian: stats.milliseconds(0.5), readyMsP90: stats.milliseconds(0.9), readyMsMax: stats.milliseconds(1),
             rssMiBMedian: sortedRSS.isEmpty ? 0 : sortedRSS[sortedRSS.count / 2], rssMiBMax: sortedRSS.last ?? 0,
             rssAnonMiBMedian: anonymous.isEmpty ? 0 : anonymous.sorted()[anonymous.count / 2],
-            spawnFloorMsMedian: LatencyStats(floor).milliseconds(0.5))
+            spawnFloorMsMedian: LatencyHistogram(floor).milliseconds(0.5))
     }
 
     /// A loopback port nobody listens on now.

@@ -185,14 +185,14 @@ public enum RegistryBenchmark {
         }
         let checkSeconds = Double(DispatchTime.now().uptimeNanoseconds - checkStart) / 1e9
         let rss = inProcess ? residentMiB() : nil
-        let checks = LatencyStats(perClient.flatMap(\.0))
+        let checks = LatencyHistogram(perClient.flatMap(\.0))
         errors += perClient.map(\.1).reduce(0, +)
 
         progress("openssl speed -seconds \(options.opensslSeconds) ecdsap256")
         let openssl = OpenSSLSpeed.measure(seconds: options.opensslSeconds)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let registrations = LatencyStats(registrationSamples.map(\.0))
-        let checksPerS = Double(checks.sortedNanoseconds.count) / checkSeconds
+        let registrations = LatencyHistogram(registrationSamples.map(\.0))
+        let checksPerS = Double(checks.count) / checkSeconds
         let location =
             !inProcess ? "server \(database)"
             : database.hasPrefix("sqlite:") ? "sqlite" : database.split(separator: "@").last.map(String.init) ?? database

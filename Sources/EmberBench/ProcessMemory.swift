@@ -1,18 +1,4 @@
-/// Percentiles of a set of latencies.
-struct LatencyStats: Sendable {
-    let sortedNanoseconds: [UInt64]
-
-    init(_ samples: [UInt64]) {
-        sortedNanoseconds = samples.sorted()
-    }
-
-    /// The `q`-quantile (0…1) in milliseconds, nearest rank.
-    func milliseconds(_ q: Double) -> Double {
-        guard !sortedNanoseconds.isEmpty else { return 0 }
-        let index = min(sortedNanoseconds.count - 1, max(0, Int((q * Double(sortedNanoseconds.count)).rounded(.up)) - 1))
-        return Double(sortedNanoseconds[index]) / 1e6
-    }
-}
+import Foundation
 
 /// The resident set size of a process (this one by default) in MiB, from /proc (nil where there is none);
 /// `field` `RssAnon:` gives its private, anonymous part.
