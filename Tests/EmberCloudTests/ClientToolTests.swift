@@ -1,0 +1,54 @@
+import EmberClient
+import EmberCore
+import Foundation
+import Testing
+
+/// The client-side tools of `ember fleet` and `ember bench`: the latency histogram and the fleet file.
+struct ClientToolTests {
+    @Test func histogramPercentilesStayWithinOnePercent() {
+        var generator = SystemRandomNumberGenerator()
+        let samples = (0..<20_000).map { _ in UInt64.random(in: 50_000...900_000_000, using: &generator) }
+        let histogram = LatencyHistogram(samples)
+        let sorted = samples.sorted()
+        for q in [0.5, 0.9, 0.99, 0.999] {
+            let exact = Double(sorted[Int((q * Double(sorted.count)).rounded(.up)) - 1]) / 1e6
+            let estimate = histogram.milliseconds(q)
+            #expect(estimate >= exact && estimate <= exact * 1.01, "q \(q): \(estimate) vs \(exact)")
+        }
+        #expect(histogram.milliseconds(1) == Double(sorted.last!) / 1e6)
+        #expect(histogram.count == 20_000)
+
+        var merged = LatencyHistogram(samples.prefix(10_000))
+        merged.merge(LatencyHistogram(samples.suffix(10_000)))
+        #expect(merged == histogram)
+        #expect(LatencyHistogram().milliseconds(0.99) == 0)
+        #expect(LatencyHistogram([0, 1, 255, UInt64.max]).milliseconds(1) == Double(UInt64.max) / 1e6, "extremes do not trap")
+    }
+
+    @Test func fleetFilesRoundTripAndBadLinesAreNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-fleet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("fleet.jsonl").path
+        let devices = (0..<5).map { _ in SimulatedDevice(productHex: ProductHex(0x3232_2603)) }
+        let writer = try FleetWriter(path: path)
+        for device in devices { try writer.append(FleetMember(device)) }
+        writer.close()
+        let fleet = try Fleet(path: path)
+        #expect(fleet.uuids == devices.map(\.uuid))
+        for (index, device) in devices.enumerated() {
+            #expect(try fleet.device(index).master.publicKey() == device.master.publicKey())
+            #expect(fleet.device(index).productHex == device.productHex)
+        }
+
+        let broken = folder.appendingPathComponent("broken.jsonl").path
+        let good = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")[0]
+        for bad in [#"{"uuid":"x"}"#, #"{"uuid":"\#(UUID())","product_hex":"0x1","master_key":"00"}"#, "not json"] {
+            try (good + "\n" + bad + "\n").write(toFile: broken, atomically: true, encoding: .utf8)
+            #expect { try Fleet(path: broken) } throws: { "\($0)".contains("line 2") }
+        }
+        try "".write(toFile: broken, atomically: true, encoding: .utf8)
+        #expect { try Fleet(path: broken) } throws: { "\($0)".contains("holds no devices") }
+        #expect { try Fleet(path: folder.appendingPathComponent("missing").path) } throws: { "\($0)".contains("cannot open") }
+    }
+}
