@@ -7,7 +7,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Ember's speed on this machine.",
-        subcommands: [Crypto.self, Registry.self, Device.self, Backup.self]
+        subcommands: [All.self, Crypto.self, Registry.self, Device.self, Backup.self]
     )
 
     struct Crypto: AsyncParsableCommand {
@@ -127,6 +127,32 @@ extension Bench {
                 if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
             }
             print(json ? try JSONOutput.encode(result) : result.table)
+        }
+    }
+}
+
+extension Bench {
+    struct All: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every benchmark: crypto, registry (SQLite, and PostgreSQL when given), backup, device agent.",
+            discussion: """
+                Writes DIR/results.json and DIR/results.md (a table with each figure's physical anchor from the same run:                 openssl sign/verify and AES-GCM, disk write+fsync, process spawn) and, with --plot, DIR/latency.svg:                 latency percentiles vs. concurrency for checks and registrations. Build with -c release for real figures.
+                """)
+
+        @Option(help: "Folder for the results.") var out = "bench"
+        @Flag(help: "Also measure latency vs. concurrency and draw it (DIR/latency.svg).") var plot = false
+        @Flag(help: "Shorter runs (a minute or two instead of several).") var quick = false
+        @Option(help: "PostgreSQL URL for the registry benchmark on PostgreSQL. [env: EMBER_BENCH_POSTGRES_URL]") var postgres: String?
+
+        func run() async throws {
+            var options = BenchAll.Options(binary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
+            options.out = out
+            options.plot = plot
+            options.quick = quick
+            options.postgres = postgres ?? Environment.string("EMBER_BENCH_POSTGRES_URL")
+            let results = try await BenchAll.run(options) { step in FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
+            print(results.markdown)
+            print("written: \(out)/results.json, \(out)/results.md\(plot ? ", \(out)/latency.svg" : "")")
         }
     }
 }
