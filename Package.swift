@@ -135,6 +135,7 @@ let package = Package(
                 "EmberCore",
                 "EmberTestSupport",
                 "EmberClient",
+                "EmberBench",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),

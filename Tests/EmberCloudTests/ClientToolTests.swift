@@ -1,3 +1,4 @@
+import EmberBench
 import EmberClient
 import EmberCore
 import Foundation
@@ -50,5 +51,22 @@ struct ClientToolTests {
         try "".write(toFile: broken, atomically: true, encoding: .utf8)
         #expect { try Fleet(path: broken) } throws: { "\($0)".contains("holds no devices") }
         #expect { try Fleet(path: folder.appendingPathComponent("missing").path) } throws: { "\($0)".contains("cannot open") }
+    }
+
+    @Test func chartIsWellFormedSVGWithEverySeries() throws {
+        let chart = SVGChart(
+            title: "checks & registrations <test>", xLabel: "concurrent clients", yLabel: "ms",
+            series: [
+                .init(name: "check p50", color: "#1f77b4", points: [(1, 0.4), (4, 0.9), (64, 13.6)]),
+                .init(name: "registration p99", color: "#d62728", dashed: true, points: [(1, 1.6), (4, 5.6), (64, 66.1)]),
+            ])
+        let svg = chart.svg
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.hasSuffix("</svg>\n"))
+        #expect(svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.contains("check p50") && svg.contains("registration p99") && svg.contains("stroke-dasharray"))
+        #expect(svg.contains("checks &amp; registrations &lt;test&gt;"), "text is escaped")
+        #expect(!svg.contains("nan") && !svg.contains("inf"))
+        #expect(SVGChart(title: "empty", xLabel: "x", yLabel: "y", series: []).svg.contains("</svg>"), "no data still draws")
     }
 }
