@@ -211,6 +211,21 @@ import Testing
         }
     }
 
+    @Test func fireFlySignaturesWorkToo() async throws {
+        try await LiveCloud.with { cloud in
+            try await TestDevice.with(cloud: cloud.url, configure: { $0.signature = .v1 }) { device in
+                try await device.register(with: cloud)
+                try await device.agent.reboot()
+                try await eventually {
+                    let events = try await device.events().map(\.text)
+                    guard let reboot = events.lastIndex(of: "Rebooting...") else { return false }
+                    return events[reboot...].contains("Cloud registered")
+                }
+                #expect(try await device.events().allSatisfy { $0.text != "Cloud reg sig vf fail" })
+            }
+        }
+    }
+
     @Test func aCloudThatIsDownGives502AndTheDeviceRetries() async throws {
         try await LiveCloud.with { cloud in
             try await TestDevice.with(cloud: cloud.url, prepare: { try SimulatedBoard.update($0) { $0.faults.cloudUnreachable = true } }) {
