@@ -85,7 +85,7 @@ struct FleetCommand: AsyncParsableCommand {
         @Option(help: "Registry URL. [env: EMBER_SERVER] (default: http://127.0.0.1:8080)") var server: String?
         @Option(help: "The fleet file `ember fleet provision` wrote.") var fleet = "fleet.jsonl"
         @Option(help: "Requests in flight.") var concurrency = 64
-        @Option(help: "Seconds to storm.") var duration: Double = 30
+        @Option(help: "Seconds to storm (longer if one round of the whole fleet takes longer).") var duration: Double = 30
         @Option(help: "Signatures: v2 (Ember) or v1 (FireFly-compatible).") var signature: SignatureVersion = .v2
         @Option(help: "Also push an encrypted backup of this many KiB after each check (1…512).") var backupKb: Int?
         @Flag(help: "Print one JSON object instead of the summary.") var json = false

@@ -126,7 +126,7 @@ struct TestDevice: Sendable {
 }
 
 /// Waits (up to `timeout` seconds) until `condition` holds; fails the test otherwise.
-func eventually(timeout: Double = 10, _ condition: @Sendable () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation)
+func eventually(timeout: Double = 20, _ condition: @Sendable () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation)
     async throws
 {
     let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))

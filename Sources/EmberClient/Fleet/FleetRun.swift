@@ -209,7 +209,7 @@ public enum FleetProvisioning {
 }
 
 /// `ember fleet boot-storm`: every device of a fleet does its boot-time registration check (and optionally a backup)
-/// as fast as `concurrency` allows, for `duration` seconds.
+/// as fast as `concurrency` allows, for `duration` seconds and at least once per device.
 public enum BootStorm {
     public struct Options: Sendable {
         public var server: String
@@ -264,11 +264,14 @@ public enum BootStorm {
         let seconds = try await withHTTPClient(concurrency: options.concurrency) { http in
             let client = RegistryClient(baseURL: options.server, http: http)
             return await runWorkers(concurrency: options.concurrency, tally: tally, total: nil, progress: progress) {
-                while !stop.isStopped && ContinuousClock.now < deadline {
-                    let index = next.withLock { value in
+                while !stop.isStopped {
+                    // Until the time is up, and every device has booted at least once.
+                    let index: Int? = next.withLock { value in
+                        guard ContinuousClock.now < deadline || value < fleet.count else { return nil }
                         defer { value += 1 }
                         return value
                     }
+                    guard let index else { return }
                     let device = fleet.device(index % fleet.count)
                     await boot(device, client: client, signature: options.signature, backup: backup, tally: tally)
                 }

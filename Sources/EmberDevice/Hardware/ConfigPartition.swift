@@ -36,9 +36,10 @@ public struct ConfigPartition: Sendable {
         FileManager.default.fileExists(atPath: url(name).path)
     }
 
-    /// Replaces a file atomically.
-    public func write(_ name: String, _ data: Data) throws(HardwareError) {
-        try AtomicFile.write(data, to: url(name))
+    /// Replaces a file atomically. `durable: false` skips the fsyncs: the file still survives a crash of the process
+    /// (the rename is atomic), not necessarily a power loss — for logs written on every event.
+    public func write(_ name: String, _ data: Data, durable: Bool = true) throws(HardwareError) {
+        try AtomicFile.write(data, to: url(name), durable: durable)
     }
 
     /// Removes a file; a missing file is not an error.
@@ -57,8 +58,9 @@ public struct ConfigPartition: Sendable {
 
 /// Crash-safe whole-file writes.
 enum AtomicFile {
-    /// Writes `data` to a temporary file beside `url`, fsyncs it, renames it over `url` and fsyncs the folder.
-    static func write(_ data: Data, to url: URL) throws(HardwareError) {
+    /// Writes `data` to a temporary file beside `url`, fsyncs it, renames it over `url` and fsyncs the folder
+    /// (without the fsyncs when not `durable`).
+    static func write(_ data: Data, to url: URL, durable: Bool = true) throws(HardwareError) {
         let temporary = temporaryURL(for: url)
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storage("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
@@ -72,7 +74,7 @@ enum AtomicFile {
             }
             return true
         }
-        let synced = fsync(descriptor) == 0
+        let synced = !durable || fsync(descriptor) == 0
         close(descriptor)
         guard written, synced else {
             unlink(temporary.path)
@@ -82,7 +84,7 @@ enum AtomicFile {
             unlink(temporary.path)
             throw .storage("cannot replace \(url.lastPathComponent): \(String(cString: strerror(errno)))")
         }
-        syncFolder(url.deletingLastPathComponent())
+        if durable { syncFolder(url.deletingLastPathComponent()) }
     }
 
     /// A fresh temporary name beside `url`; leftovers of a crash are ignored by readers.

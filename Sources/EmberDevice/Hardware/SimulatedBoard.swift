@@ -201,7 +201,7 @@ public final class SimulatedBoard: Hardware {
     }
 
     public func display(_ screen: String) {
-        try? AtomicFile.write(Data(screen.utf8), to: displayFile)
+        try? AtomicFile.write(Data(screen.utf8), to: displayFile, durable: false)
         logger.info("OLED: \(screen.split(separator: "\n").joined(separator: " | "))")
     }
 

@@ -89,7 +89,8 @@ public final class EventLog: Sendable {
 
     private func persist(events: [Event]?, errors: [ErrorEntry]?) {
         let encoder = JSONEncoder()
-        if let events, let data = try? encoder.encode(events) { try? partition.write(Self.eventsFile, data) }
-        if let errors, let data = try? encoder.encode(errors) { try? partition.write(Self.errorsFile, data) }
+        // Not fsynced: the logs survive a crash or restart of the agent; only a power loss may cost the last entries.
+        if let events, let data = try? encoder.encode(events) { try? partition.write(Self.eventsFile, data, durable: false) }
+        if let errors, let data = try? encoder.encode(errors) { try? partition.write(Self.errorsFile, data, durable: false) }
     }
 }
