@@ -36,7 +36,12 @@ struct LiveCloud: Sendable {
             let store = SQLStore(provider: try await SQLiteProvider.open(path: folder.appendingPathComponent("cloud.sqlite").path, logger: quietLogger))
             let clock = SystemClock()
             try await store.migrate(now: clock.now())
-            let registry = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
+            // A wide signature window: in the full suite this process's SQLite thread pool is shared by dozens of tests,
+            // and a request can wait longer than the 10 s default before it is checked. The window itself is tested
+            // in EmberCloudTests.
+            var configuration = RegistryConfiguration()
+            configuration.signatureWindow = 300
+            let registry = Registry(configuration: configuration, store: store, clock: clock)
             let token = try await registry.tokens.create(name: "admin", role: .admin, by: AuditActor(actor: "test", client: "local"))
             let app = Application(
                 router: registry.buildRouter(logRequests: false), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
