@@ -113,10 +113,8 @@ public enum BackupBenchmark {
         pool.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.devices)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: pool)
         do {
-            let result = try await drive(http: http, port: port, token: token, pid: pid, options: options, size: size) {
-                $0.finish(
-                    sealRate: sealRate, openRate: openRate, openssl: openssl, fsyncRate: fsyncRate)
-            } progress: { progress($0) }
+            let figures = try await drive(http: http, port: port, token: token, pid: pid, options: options, size: size, progress: progress)
+            let result = figures.finish(sealRate: sealRate, openRate: openRate, openssl: openssl, fsyncRate: fsyncRate)
             try await http.shutdown()
             server.terminate()
             server.waitUntilExit()
@@ -151,9 +149,8 @@ public enum BackupBenchmark {
     }
 
     static func drive(
-        http: HTTPClient, port: Int, token: String, pid: String, options: Options, size: Int, finish: (ServerFigures) -> Result,
-        progress: (String) -> Void
-    ) async throws -> Result {
+        http: HTTPClient, port: Int, token: String, pid: String, options: Options, size: Int, progress: (String) -> Void
+    ) async throws -> ServerFigures {
         let base = "http://127.0.0.1:\(port)"
         let admin = RegistryClient(baseURL: base, token: token, http: http)
         let client = RegistryClient(baseURL: base, http: http, timeout: .seconds(60))
@@ -191,8 +188,7 @@ public enum BackupBenchmark {
             guard reply.status == 200 else { return false }
             return (try? FFCEContainer.open(reply.body, using: device.identity.master.derive(.backup))) == device.plaintext
         }
-        return finish(
-            ServerFigures(uploads: uploads, restores: restores, idle: idle, peak: peak, burstErrors: errors, options: options, size: size))
+        return ServerFigures(uploads: uploads, restores: restores, idle: idle, peak: peak, burstErrors: errors, options: options, size: size)
     }
 
     static func sign(_ device: Device, method: String, body: Data) throws -> [(String, String)] {

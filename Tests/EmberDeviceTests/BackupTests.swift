@@ -27,13 +27,11 @@ struct BackupTests {
             for method in [HTTPRequest.Method.head, .get, .put, .delete] {
                 #expect(try await device.request(method, "/backup", authorized: false).status == .unauthorized)
             }
-            let notJSON = try await device.client.execute(
-                uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(string: "<xml/>"))
+            let notJSON = try await device.request(.put, "/backup", body: Data("<xml/>".utf8))
             #expect(notJSON.status == .badRequest && notJSON.message?.hasPrefix("Backup must be a JSON document") == true)
 
             let body = Self.json(kib: 100)
-            let put = try await device.client.execute(
-                uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: body))
+            let put = try await device.request(.put, "/backup", body: body)
             #expect(put.status == .noContent)
             let etag = BackupETag.quoted(BackupETag.of(body))
             let head = try await device.request(.head, "/backup")
@@ -43,9 +41,7 @@ struct BackupTests {
             let sidecar = try String(contentsOf: device.folder.appendingPathComponent("config/backup.etag"), encoding: .utf8)
             #expect(sidecar == BackupETag.of(body), "64 hex, no quotes, no newline")
 
-            let tooBig = try await device.client.execute(
-                uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token],
-                body: ByteBuffer(repeating: 0x20, count: BackupLimits.maxPlaintext + 1))
+            let tooBig = try await device.request(.put, "/backup", body: Data(repeating: 0x20, count: BackupLimits.maxPlaintext + 1))
             #expect(tooBig.status == .contentTooLarge && tooBig.message?.hasPrefix("Backup exceeds the 512 KiB limit") == true)
             #expect(Data(buffer: try await device.request(.get, "/backup").body) == body, "the old file is untouched")
 
@@ -92,8 +88,7 @@ struct BackupTests {
                 #expect(try await device.request(.get, "/api/cloud-backup").status == .notFound)
 
                 let body = Self.json(kib: 300)
-                _ = try await device.client.execute(
-                    uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: body))
+                _ = try await device.request(.put, "/backup", body: body)
                 let pushed = try await device.request(.post, "/api/cloud-backup")
                 #expect(pushed.status == .ok && String(buffer: pushed.body) == #"{"status":200}"#)
                 let stored = try #require(try await cloud.store.backup(uuid: uuid))
@@ -127,13 +122,11 @@ struct BackupTests {
             try await TestDevice.with(cloud: cloud.url) { device in
                 let uuid = try await device.register(with: cloud)
                 let body = Self.json(kib: 4)
-                _ = try await device.client.execute(
-                    uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: body))
+                _ = try await device.request(.put, "/backup", body: body)
                 #expect(try await device.request(.post, "/api/cloud-backup").status == .ok)
                 let good = try #require(try await cloud.store.backup(uuid: uuid)).blob
                 let local = Data(#"{"local":"edits"}"#.utf8)
-                _ = try await device.client.execute(
-                    uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: local))
+                _ = try await device.request(.put, "/backup", body: local)
 
                 var flipped = good
                 flipped[flipped.count / 2] ^= 0x01
@@ -155,8 +148,7 @@ struct BackupTests {
             try await TestDevice.with(cloud: cloud.url) { device in
                 try await device.register(with: cloud)
                 let body = Self.json(kib: 2)
-                _ = try await device.client.execute(
-                    uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: body))
+                _ = try await device.request(.put, "/backup", body: body)
                 try SimulatedBoard.update(device.folder) { $0.faults.cloudUnreachable = true }
                 try await device.agent.reboot()
                 try await eventually { await device.agent.clockSynchronized }
@@ -176,8 +168,7 @@ struct BackupTests {
                 #expect(try await !device.events().contains { $0.text.hasPrefix("Backup") }, "no /backup.json: skipped silently")
 
                 let body = Self.json(kib: 8)
-                _ = try await device.client.execute(
-                    uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: body))
+                _ = try await device.request(.put, "/backup", body: body)
                 try await eventually { try await device.events().contains { $0.text == "Backup uploaded OK" } }
                 try await eventually { try await device.events().contains { $0.text == "Backup unchanged" } }
                 #expect(try await cloud.store.backupInfo(uuid: uuid)?.etag == BackupETag.of(body))
@@ -188,8 +179,7 @@ struct BackupTests {
                 #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).map(\.text) == ["Backup upload fail"])
 
                 let changed = Self.json(kib: 9)
-                _ = try await device.client.execute(
-                    uri: "/backup", method: .put, headers: [HTTPField.Name("visual-token")!: device.token], body: ByteBuffer(data: changed))
+                _ = try await device.request(.put, "/backup", body: changed)
                 try SimulatedBoard.update(device.folder) { $0.faults.cloudUnreachable = false }
                 try await device.agent.reboot()
                 try await eventually { try await cloud.store.backupInfo(uuid: uuid)?.etag == BackupETag.of(changed) }

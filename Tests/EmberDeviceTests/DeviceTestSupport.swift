@@ -98,12 +98,13 @@ struct TestDevice: Sendable {
     /// A request with the current visual token (or `token`, or none when `authorized` is false).
     func request(
         _ method: HTTPRequest.Method, _ uri: String, authorized: Bool = true, token: String? = nil, headers: HTTPFields = [:],
-        json: String? = nil
+        json: String? = nil, body: Data? = nil
     ) async throws -> TestResponse {
         var fields = headers
         if authorized { fields[HTTPField.Name("visual-token")!] = token ?? self.token }
         if json != nil { fields[.contentType] = "application/json" }
-        return try await client.execute(uri: uri, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+        let bytes = json.map { ByteBuffer(string: $0) } ?? body.map { ByteBuffer(data: $0) }
+        return try await client.execute(uri: uri, method: method, headers: fields, body: bytes)
     }
 
     /// Provisions a fresh identity through the API.

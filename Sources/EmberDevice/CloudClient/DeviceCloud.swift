@@ -49,7 +49,6 @@ struct DeviceCloud: Sendable {
         let authKey = try board.deriveKey(.auth)
         let publicKey = DevicePublicKey(try MasterKey.signingKey(scalar: authKey).publicKey)
         let mcu = board.mcu
-        let macs = board.macAddresses
         return RegistrationRequest(
             uuid: DeviceUUID.format(identity.uuid), productID: identity.productHex.productID,
             productHex: identity.productHex.description, deviceClass: "CONTROLLER", publicKey: publicKey.base64,
@@ -58,9 +57,7 @@ struct DeviceCloud: Sendable {
                 model: mcu.chipModel, revision: mcu.revision, cpuFreqMHz: mcu.cpuFreqMHz, cores: mcu.chipCores,
                 flashChipSize: mcu.flashChipSize, flashChipSpeed: mcu.flashChipSpeedMHz, flashChipMode: mcu.flashChipMode,
                 psramSize: mcu.psramSize, features: mcu.chipFeatures, idfVersion: mcu.sdkVersion),
-            network: NetworkInterfaceName.allCases.compactMap { name in
-                macs[name].map { NetworkInterface(interface: name.rawValue, macAddress: $0.description) }
-            },
+            network: board.networkInterfaces,
             partitions: board.partitions)
     }
 

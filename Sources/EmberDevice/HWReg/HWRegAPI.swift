@@ -199,10 +199,7 @@ public enum HWRegAPI {
     }
 
     static func network(_ agent: DeviceAgent) async -> [NetworkInterface] {
-        let macs = await agent.board.macAddresses
-        return NetworkInterfaceName.allCases.compactMap { name in
-            macs[name].map { NetworkInterface(interface: name.rawValue, macAddress: $0.description) }
-        }
+        await agent.board.networkInterfaces
     }
 
     static func mcu(_ agent: DeviceAgent) async -> MCUBody {

@@ -41,6 +41,16 @@ public protocol Hardware: Sendable {
     func checkpoint(_ point: PowerCheckpoint)
 }
 
+extension Hardware {
+    /// The `[{interface, mac_address}]` list of `/api/network` and the registration body, in FireFly's order.
+    public var networkInterfaces: [NetworkInterface] {
+        let macs = macAddresses
+        return NetworkInterfaceName.allCases.compactMap { name in
+            macs[name].map { NetworkInterface(interface: name.rawValue, macAddress: $0.description) }
+        }
+    }
+}
+
 /// Points in the agent's work where a simulated board can lose power.
 public enum PowerCheckpoint: String, Sendable, Codable, CaseIterable {
     /// The pending-registration marker is written; the cloud has not been called.
