@@ -22,6 +22,8 @@ start_cluster() {
     local ember=${EMBER_BINARY:-$root/.build/debug/ember}
     [ -x "$ember" ] || { echo "no ember binary at $ember: run swift build first" >&2; return 1; }
     if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+        echo "==> installing nginx (apt-get install nginx)" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
     fi
     local nginx
