@@ -39,9 +39,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EmberHTTP",
+            dependencies: [
+                "EmberCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "EmberCloud",
             dependencies: [
                 "EmberCore",
+                "EmberHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -64,6 +76,7 @@ let package = Package(
             name: "EmberDevice",
             dependencies: [
                 "EmberCore",
+                "EmberHTTP",
                 "EmberClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -121,6 +134,7 @@ let package = Package(
         .target(
             name: "EmberTestSupport",
             dependencies: ["EmberCore"],
+            path: "Tests/EmberTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -147,6 +161,8 @@ let package = Package(
             name: "EmberDeviceTests",
             dependencies: [
                 "EmberDevice",
+                "EmberTestSupport",
+                "EmberHTTP",
                 "EmberCore",
                 "EmberCloud",
                 "EmberClient",

@@ -157,7 +157,7 @@ public enum RegistryBenchmark {
         let registrationSamples = try await concurrently(count: options.registrations, concurrency: options.concurrency) { index in
             let start = DispatchTime.now().uptimeNanoseconds
             let reply = try await deviceClient.send(
-                .POST, "/devices/register", headers: [("X-Registration-Key", keys[index]), ("Content-Type", "application/json")], body: bodies[index])
+                .POST, "/devices/register", headers: [(FireFlyHeader.registrationKey, keys[index]), (FireFlyHeader.contentType, "application/json")], body: bodies[index])
             return (DispatchTime.now().uptimeNanoseconds - start, reply.status == 204)
         }
         let registerSeconds = Double(DispatchTime.now().uptimeNanoseconds - registerStart) / 1e9

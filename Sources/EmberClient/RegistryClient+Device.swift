@@ -5,7 +5,7 @@ extension RegistryClient {
     /// FireFly `POST /devices/register`; returns the reply (204 on success).
     public func register(_ body: RegistrationRequest, key: String) async throws -> Reply {
         try await send(
-            .POST, "/devices/register", headers: [("X-Registration-Key", key), ("Content-Type", "application/json")],
+            .POST, "/devices/register", headers: [(FireFlyHeader.registrationKey, key), (FireFlyHeader.contentType, "application/json")],
             body: try JSONEncoder().encode(body))
     }
 

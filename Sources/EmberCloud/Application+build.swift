@@ -1,4 +1,5 @@
 import EmberCore
+import EmberHTTP
 import Hummingbird
 import Logging
 
@@ -43,7 +44,7 @@ public struct Registry: Sendable {
         let router = Router(context: AppRequestContext.self)
         router.addMiddleware {
             ObservabilityMiddleware(metrics: metrics, logLevel: logRequests ? .info : nil)
-            ErrorMiddleware()
+            ErrorRenderingMiddleware(tooLargeMessage: "Request body too large", map: APIError.registry)
             if !trustedProxies.blocks.isEmpty { ClientAddressMiddleware(proxies: trustedProxies) }
         }
         OperationsController(store: store, metrics: metrics).addRoutes(to: router)

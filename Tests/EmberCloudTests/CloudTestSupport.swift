@@ -1,6 +1,7 @@
 import EmberClient
 import EmberCloud
 import EmberCore
+import EmberHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -64,7 +65,7 @@ extension TestClientProtocol {
     /// `POST /devices/register` with a JSON body.
     func register(_ body: Data, key: String?, contentType: String? = "application/json") async throws -> TestResponse {
         var headers: HTTPFields = [:]
-        if let key { headers[HTTPField.Name("X-Registration-Key")!] = key }
+        if let key { headers[.xRegistrationKey] = key }
         if let contentType { headers[.contentType] = contentType }
         return try await execute(uri: "/devices/register", method: .post, headers: headers, body: ByteBuffer(data: body))
     }

@@ -1,6 +1,7 @@
 import EmberClient
 import EmberCloud
 import EmberCore
+import EmberHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -38,7 +39,7 @@ struct TrustedProxyTests {
                 let body = try JSONEncoder().encode(SimulatedDevice().registrationBody())
                 let response = try await client.execute(
                     uri: "/devices/register", method: .post,
-                    headers: [HTTPField.Name("X-Registration-Key")!: "NOPE00", .contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: forwardedFor],
+                    headers: [.xRegistrationKey: "NOPE00", .contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: forwardedFor],
                     body: ByteBuffer(data: body))
                 #expect(response.status == .unauthorized)
             }

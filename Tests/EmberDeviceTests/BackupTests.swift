@@ -162,28 +162,43 @@ struct BackupTests {
 
     @Test func automaticBackupRunsSkipsAndSurvivesAnOutage() async throws {
         try await LiveCloud.with { cloud in
-            try await TestDevice.with(cloud: cloud.url, configure: { $0.backupInterval = 0.2 }) { device in
+            try await TestDevice.with(cloud: cloud.url, configure: { $0.backupInterval = 1 }) { device in
                 let uuid = try await device.register(with: cloud)
-                try await Task.sleep(for: .milliseconds(700))
-                #expect(try await !device.events().contains { $0.text.hasPrefix("Backup") }, "no /backup.json: skipped silently")
+                for _ in 0..<3 {
+                    try await device.runSchedule(.backup)
+                    try await device.scheduleIdle(.backup)
+                }
+                #expect(try await !device.events().contains { $0.text.hasPrefix("Backup") }, "no /backup.json: three rounds skipped silently")
 
                 let body = Self.json(kib: 8)
                 _ = try await device.request(.put, "/backup", body: body)
-                try await eventually { try await device.events().contains { $0.text == "Backup uploaded OK" } }
-                try await eventually { try await device.events().contains { $0.text == "Backup unchanged" } }
+                try await device.runSchedule(.backup)
+                try await device.scheduleIdle(.backup)
+                #expect(try await device.events().last?.text == "Backup uploaded OK")
+                try await device.runSchedule(.backup)
+                try await device.scheduleIdle(.backup)
+                #expect(try await device.events().last?.text == "Backup unchanged")
                 #expect(try await cloud.store.backupInfo(uuid: uuid)?.etag == BackupETag.of(body))
 
                 try SimulatedBoard.update(device.folder) { $0.faults.cloudUnreachable = true }
                 try await device.agent.reboot()
-                try await eventually { try await device.events().filter { $0.text == "Backup upload fail" }.count >= 2 }
+                try await eventually { await device.agent.clockSynchronized }
+                for _ in 0..<2 {
+                    try await device.runSchedule(.backup)
+                    try await device.scheduleIdle(.backup)
+                }
+                #expect(try await device.events().filter { $0.text == "Backup upload fail" }.count == 2, "one failure per round")
                 #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).map(\.text) == ["Backup upload fail"])
 
                 let changed = Self.json(kib: 9)
                 _ = try await device.request(.put, "/backup", body: changed)
                 try SimulatedBoard.update(device.folder) { $0.faults.cloudUnreachable = false }
                 try await device.agent.reboot()
-                try await eventually { try await cloud.store.backupInfo(uuid: uuid)?.etag == BackupETag.of(changed) }
-                try await eventually { try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).isEmpty }
+                try await eventually { await device.agent.clockSynchronized }
+                try await device.runSchedule(.backup)
+                try await device.scheduleIdle(.backup)
+                #expect(try await cloud.store.backupInfo(uuid: uuid)?.etag == BackupETag.of(changed))
+                #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).isEmpty)
             }
         }
     }

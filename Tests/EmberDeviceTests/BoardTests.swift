@@ -1,5 +1,6 @@
 import EmberCore
 import EmberDevice
+import EmberTestSupport
 import Foundation
 import Testing
 import Yams
@@ -76,8 +77,7 @@ struct BoardTests {
     }
 
     @Test func catalogHoldsTheFactsOfFireFlysDevicesYAML() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data/devices.yaml")
-        let path = ProcessInfo.processInfo.environment["EMBER_SHARED_DIR"].map { "\($0)/data/devices.yaml" } ?? url.standardized.path
+        let path = Fixtures.url("data/devices.yaml").path
         let yaml = try #require(try? String(contentsOfFile: path, encoding: .utf8), "devices.yaml not found at \(path)")
         let source = try #require(try Yams.load(yaml: yaml) as? [String: Any])
         let devices = try #require(source["devices"] as? [[String: Any]])

@@ -2,6 +2,7 @@ import EmberClient
 import EmberCloud
 import EmberCore
 import EmberDevice
+import EmberHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -86,12 +87,15 @@ struct TestDevice: Sendable {
                 try SimulatedBoard.open(board, logger: quietLogger)
             }
             try await agent.boot()
-            if waitForClock { try await eventually { await agent.clockSynchronized } }
-            let app = Application(router: HWRegAPI.router(agent: agent), logger: quietLogger)
-            try await app.test(.router) { client in
-                try await body(TestDevice(agent: agent, folder: board, clock: clock, client: client))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await DeviceAgentService(agent: agent).run() }
+                defer { group.cancelAll() }
+                if waitForClock { try await eventually { await agent.clockSynchronized } }
+                let app = Application(router: HWRegAPI.router(agent: agent), logger: quietLogger)
+                try await app.test(.router) { client in
+                    try await body(TestDevice(agent: agent, folder: board, clock: clock, client: client))
+                }
             }
-            await agent.stop()
         }
     }
 
@@ -101,7 +105,7 @@ struct TestDevice: Sendable {
         json: String? = nil, body: Data? = nil
     ) async throws -> TestResponse {
         var fields = headers
-        if authorized { fields[HTTPField.Name("visual-token")!] = token ?? self.token }
+        if authorized { fields[.visualToken] = token ?? self.token }
         if json != nil { fields[.contentType] = "application/json" }
         let bytes = json.map { ByteBuffer(string: $0) } ?? body.map { ByteBuffer(data: $0) }
         return try await client.execute(uri: uri, method: method, headers: fields, body: bytes)
@@ -121,9 +125,20 @@ struct TestDevice: Sendable {
     func register(with cloud: LiveCloud) async throws -> String {
         let uuid = try await provision()
         let key = try await cloud.admin.mintKey().key
-        let response = try await request(.post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: key])
+        let response = try await request(.post, "/api/registration", headers: [.xRegistrationKey: key])
         #expect(response.status == .noContent, "\(response.message ?? "")")
         return uuid
+    }
+
+    /// Waits until the agent's `schedule` is asleep on the manual clock, then moves the clock to its deadline.
+    func runSchedule(_ schedule: Schedule) async throws {
+        try await eventually { clock.sleeping(on: schedule) > 0 }
+        clock.advance(by: clock.timeUntilDue(schedule) ?? 0)
+    }
+
+    /// Waits until the agent's `schedule` is asleep again: the round the last `runSchedule` started has ended.
+    func scheduleIdle(_ schedule: Schedule) async throws {
+        try await eventually { clock.sleeping(on: schedule) > 0 }
     }
 
     func events() async throws -> [Event] {

@@ -1,5 +1,6 @@
 import EmberClient
 import EmberCore
+import EmberHTTP
 import EmberDevice
 import Foundation
 import HTTPTypes
@@ -140,22 +141,22 @@ import Testing
 
     @Test func registrationRefusesWhatItCannotDo() async throws {
         try await TestDevice.with(cloud: "http://127.0.0.1:9") { device in
-            let notProvisioned = try await device.request(.post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: "ABC123"])
+            let notProvisioned = try await device.request(.post, "/api/registration", headers: [.xRegistrationKey: "ABC123"])
             #expect(notProvisioned.status == .conflict && notProvisioned.message == "Device identity not provisioned")
             #expect(try await device.request(.get, "/api/registration").status == .conflict)
             try await device.provision()
             for key in [nil, "ABC", "ABCDEFG"] {
                 var headers: HTTPFields = [:]
-                if let key { headers[HTTPField.Name("X-Registration-Key")!] = key }
+                if let key { headers[.xRegistrationKey] = key }
                 let response = try await device.request(.post, "/api/registration", headers: headers)
                 #expect(response.status == .badRequest)
                 #expect(response.message == "X-Registration-Key header is required and must be 6 characters")
             }
             let badURL = try await device.request(
-                .post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: "ABC123"], json: #"{"url":"ftp://x"}"#)
+                .post, "/api/registration", headers: [.xRegistrationKey: "ABC123"], json: #"{"url":"ftp://x"}"#)
             #expect(badURL.status == .badRequest && badURL.message == "Field url must be an http:// or https:// URL")
             let badBody = try await device.request(
-                .post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: "ABC123"], json: #"{"url":5}"#)
+                .post, "/api/registration", headers: [.xRegistrationKey: "ABC123"], json: #"{"url":5}"#)
             #expect(badBody.status == .badRequest && badBody.message == "url must be a string")
         }
     }
@@ -165,7 +166,7 @@ import Testing
             device in
             try await device.provision()
             let response = try await device.request(
-                .post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: "ABC123"], json: #"{"url":"http://127.0.0.1:9"}"#)
+                .post, "/api/registration", headers: [.xRegistrationKey: "ABC123"], json: #"{"url":"http://127.0.0.1:9"}"#)
             #expect(response.status == .serviceUnavailable && response.message == "Clock not synchronized")
             let status = try await device.request(.get, "/api/registration")
             #expect(status.status == .serviceUnavailable && status.message == "Registration check pending")
@@ -179,13 +180,13 @@ import Testing
         try await LiveCloud.with { cloud in
             try await TestDevice.with(cloud: cloud.url) { device in
                 let uuid = try await device.provision()
-                let wrong = try await device.request(.post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: "ZZZZZZ"])
+                let wrong = try await device.request(.post, "/api/registration", headers: [.xRegistrationKey: "ZZZZZZ"])
                 #expect(wrong.status == .forbidden && wrong.message == "Invalid or expired registration key")
                 #expect(try await device.events().last?.text == "Cloud reg fail")
                 #expect(await device.agent.registrationPending == false)
 
                 let key = try await cloud.admin.mintKey().key
-                let response = try await device.request(.post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: key])
+                let response = try await device.request(.post, "/api/registration", headers: [.xRegistrationKey: key])
                 #expect(response.status == .noContent, "\(response.message ?? "")")
                 let status = try await device.request(.get, "/api/registration")
                 let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: status.body)) as? [String: Any])
@@ -232,7 +233,7 @@ import Testing
                 device in
                 try await device.provision()
                 let key = try await cloud.admin.mintKey().key
-                let response = try await device.request(.post, "/api/registration", headers: [HTTPField.Name("X-Registration-Key")!: key])
+                let response = try await device.request(.post, "/api/registration", headers: [.xRegistrationKey: key])
                 #expect(response.status == .badGateway)
                 #expect(response.message?.hasPrefix("Cloud registration request failed") == true)
                 #expect(await device.agent.registrationPending)

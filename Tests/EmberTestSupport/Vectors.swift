@@ -48,24 +48,11 @@ public struct CryptoVectors: Decodable, Sendable {
     public let devices: [Device]
     public let mustReject: MustReject
 
-    /// Loads the vectors from `$EMBER_SHARED_DIR/vectors` or the `shared/` folder beside the checkout.
-    public static func load(file: String = #filePath) throws -> CryptoVectors {
-        let url = sharedDirectory(file: file).appendingPathComponent("vectors/device-crypto.json")
+    /// Loads the vectors from `Tests/Fixtures/vectors/device-crypto.json`.
+    public static func load() throws -> CryptoVectors {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(CryptoVectors.self, from: Data(contentsOf: url))
-    }
-
-    /// The `shared/` folder: `$EMBER_SHARED_DIR`, else `../shared` next to the repository root.
-    public static func sharedDirectory(file: String = #filePath) -> URL {
-        if let path = ProcessInfo.processInfo.environment["EMBER_SHARED_DIR"] {
-            return URL(fileURLWithPath: path)
-        }
-        var url = URL(fileURLWithPath: file)
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.deletingLastPathComponent().appendingPathComponent("shared")
+        return try decoder.decode(CryptoVectors.self, from: Data(contentsOf: Fixtures.url("vectors/device-crypto.json")))
     }
 }
 

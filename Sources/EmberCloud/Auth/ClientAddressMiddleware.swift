@@ -1,3 +1,4 @@
+import EmberHTTP
 import Hummingbird
 import HTTPTypes
 
@@ -11,8 +12,4 @@ struct ClientAddressMiddleware: RouterMiddleware {
         context.clientAddress = proxies.client(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor].joined(separator: ","))
         return try await next(request, context)
     }
-}
-
-extension HTTPField.Name {
-    static let xForwardedFor = Self("X-Forwarded-For")!
 }

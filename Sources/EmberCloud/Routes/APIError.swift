@@ -1,18 +1,9 @@
 import EmberCore
+import EmberHTTP
 import Hummingbird
 
-/// A failure the client can fix: a 4xx (or the generic 500) with the body `{"message": …}`.
-public struct APIError: HTTPResponseError {
-    public let status: HTTPResponse.Status
-    public let message: String
-    public var headers: HTTPFields = [:]
-
-    public init(status: HTTPResponse.Status, message: String, headers: HTTPFields = [:]) {
-        self.status = status
-        self.message = message
-        self.headers = headers
-    }
-
+/// How the registry's domain errors become responses.
+extension APIError {
     init(_ error: RegistryError) {
         switch error {
         case .badRequest(let message): self.init(status: .badRequest, message: message)
@@ -38,10 +29,12 @@ public struct APIError: HTTPResponseError {
         self.init(status: status, message: failure.reason.message)
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try context.responseEncoder.encode(MessageBody(message: message), from: request, context: context)
-        response.status = status
-        response.headers.append(contentsOf: headers)
-        return response
+    /// The registry's mapping for `ErrorRenderingMiddleware`: its domain errors, nil for others.
+    static func registry(_ error: any Error) -> APIError? {
+        switch error {
+        case let error as RegistryError: APIError(error)
+        case let failure as DeviceAuthenticator.Failure: APIError(failure)
+        default: nil
+        }
     }
 }

@@ -1,9 +1,10 @@
+import EmberHTTP
 import Hummingbird
 import Logging
 import NIOCore
 
 /// Ember's request context: Hummingbird's storage, the client's address and, on admin routes, the caller's token.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: ClientAddressContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's IP address: the connecting peer, or what a trusted proxy forwarded (`ClientAddressMiddleware`);
     /// `unknown` when there is no socket, as in router tests.
@@ -13,7 +14,7 @@ public struct AppRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.clientAddress = source.peerAddress
     }
 
     /// JSON routes accept at most 64 KiB.

@@ -1,6 +1,7 @@
 import EmberCore
 import Foundation
 import HTTPTypes
+import EmberHTTP
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat

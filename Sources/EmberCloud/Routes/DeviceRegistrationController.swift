@@ -1,4 +1,5 @@
 import EmberCore
+import EmberHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,17 +24,5 @@ struct DeviceRegistrationController {
 
 /// Refuses a body whose `Content-Type` is not JSON.
 func requireJSON(_ request: Request) throws {
-    let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-    guard type == "application/json" else {
-        throw RegistryError.unsupportedMediaType("Content-Type must be application/json")
-    }
-}
-
-extension HTTPField.Name {
-    static let xRegistrationKey = Self("X-Registration-Key")!
-    static let xDeviceUUID = Self("X-Device-UUID")!
-    static let xDeviceNonce = Self("X-Device-Nonce")!
-    static let xDeviceTimestamp = Self("X-Device-Timestamp")!
-    static let xDeviceSignature = Self("X-Device-Signature")!
-    static let xDeviceSignatureVersion = Self("X-Device-Signature-Version")!
+    guard request.hasJSONContentType else { throw RegistryError.unsupportedMediaType("Content-Type must be application/json") }
 }

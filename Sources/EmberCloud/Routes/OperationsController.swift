@@ -1,4 +1,5 @@
 import Foundation
+import EmberHTTP
 import Hummingbird
 
 /// `/health`, `/ready`, `/metrics` and `/openapi.yaml`: no authentication.

@@ -23,10 +23,10 @@ public enum RequestSigner {
         /// Name/value pairs in the wire's header names; v1 omits `X-Device-Signature-Version`.
         public var fields: [(name: String, value: String)] {
             var fields = [
-                ("X-Device-UUID", uuid), ("X-Device-Nonce", nonce), ("X-Device-Timestamp", timestamp),
-                ("X-Device-Signature", signature),
+                (FireFlyHeader.deviceUUID, uuid), (FireFlyHeader.deviceNonce, nonce), (FireFlyHeader.deviceTimestamp, timestamp),
+                (FireFlyHeader.deviceSignature, signature),
             ]
-            if version == .v2 { fields.append(("X-Device-Signature-Version", version.rawValue)) }
+            if version == .v2 { fields.append((FireFlyHeader.deviceSignatureVersion, version.rawValue)) }
             return fields
         }
     }

@@ -2,7 +2,8 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// `ember device run`: boots the board and serves the HW-Reg API until SIGTERM/SIGINT.
+/// `ember device run`: boots the board, then serves the HTTP API while the agent's service runs its sessions,
+/// until SIGTERM/SIGINT.
 public enum DeviceServer {
     /// The HTTP application of an agent; `onRunning` receives the bound port (useful with port 0).
     public static func makeApplication(
@@ -19,16 +20,18 @@ public enum DeviceServer {
             logger: logger)
     }
 
-    /// Boots the agent's board and serves until a shutdown signal.
+    /// Boots the agent's board and serves until a shutdown signal; a board that cannot be reopened at a reboot
+    /// ends the group with its error.
     public static func run(agent: DeviceAgent, host: String, port: Int, logger: Logger) async throws {
         try await agent.boot()
         let app = makeApplication(agent: agent, host: host, port: port, logger: logger) { bound in
             logger.notice("Ember device agent listening on http://\(host):\(bound)")
         }
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [.init(service: DeviceAgentService(agent: agent)), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
-        await agent.stop()
         logger.notice("Ember device agent stopped")
     }
 }

@@ -9,9 +9,10 @@ import NIOHTTP1
 ///
 /// Keys are derived from the board for each call and released (their storage zeroed) when the call returns.
 struct DeviceCloud: Sendable {
-    /// The cloud could not be reached (no network, refused, timed out).
-    struct Unreachable: Error {
-        var reason: String
+    /// Why a signed request got no answer: the cloud could not be reached, or the board failed locally.
+    enum Failure: Error, Equatable {
+        case unreachable
+        case local(HardwareError)
     }
 
     let board: any Hardware
@@ -38,6 +39,8 @@ struct DeviceCloud: Sendable {
         /// 401: the cloud does not accept this device's signature.
         case signatureRefused(String)
         case failed(String)
+        /// The board could not derive or use its key; nothing was sent.
+        case localFailure(HardwareError)
     }
 
     private func client(_ root: String) -> RegistryClient {
@@ -45,9 +48,9 @@ struct DeviceCloud: Sendable {
     }
 
     /// The FireFly registration body, built from the board's facts.
-    func registrationBody(identity: IdentityBlock) throws -> RegistrationRequest {
-        let authKey = try board.deriveKey(.auth)
-        let publicKey = DevicePublicKey(try MasterKey.signingKey(scalar: authKey).publicKey)
+    func registrationBody(identity: IdentityBlock) throws(HardwareError) -> RegistrationRequest {
+        let publicKey: DevicePublicKey
+        do { publicKey = DevicePublicKey(try MasterKey.signingKey(scalar: board.deriveKey(.auth)).publicKey) } catch { throw .keyDerivationFailed }
         let mcu = board.mcu
         return RegistrationRequest(
             uuid: DeviceUUID.format(identity.uuid), productID: identity.productHex.productID,
@@ -61,19 +64,18 @@ struct DeviceCloud: Sendable {
             partitions: board.partitions)
     }
 
-    /// `POST {root}/devices/register` with the key; no signature (FireFly's protocol).
-    func register(identity: IdentityBlock, key: String, root: String) async -> Registration {
+    /// `POST {root}/devices/register` with the key; no signature (FireFly's protocol). Throws only for a local failure.
+    func register(identity: IdentityBlock, key: String, root: String) async throws(HardwareError) -> Registration {
         guard board.cloudReachable else { return .unavailable("Cloud unreachable") }
+        let body = try registrationBody(identity: identity)
         do {
-            let reply = try await client(root).register(try registrationBody(identity: identity), key: key)
+            let reply = try await client(root).register(body, key: key)
             switch reply.status {
             case 204: return .accepted
             case 401, 403: return .keyRefused
             case 408, 429, 500...599: return .unavailable("cloud answered \(reply.status): \(reply.message)")
             default: return .refused(status: reply.status, message: reply.message)
             }
-        } catch let error as HardwareError {
-            return .refused(status: 0, message: error.description)
         } catch {
             return .unavailable("Cloud unreachable")
         }
@@ -82,42 +84,49 @@ struct DeviceCloud: Sendable {
     /// Signed `GET {root}/devices/{uuid}/registration`.
     func check(identity: IdentityBlock, root: String) async -> Check {
         let path = "/devices/\(DeviceUUID.format(identity.uuid))/registration"
+        let reply: RegistryClient.Reply
         do {
-            let reply = try await signed(.GET, path, identity: identity, root: root)
-            switch reply.status {
-            case 200: return .registered
-            case 404: return .notRegistered
-            case 401: return .signatureRefused(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
-            default: return .failed(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
-            }
-        } catch let error as Unreachable {
-            return .failed(error.reason)
+            reply = try await signed(.GET, path, identity: identity, root: root)
         } catch {
-            return .failed("Signing failed")
+            switch error {
+            case .unreachable: return .failed("Cloud unreachable")
+            case .local(let error): return .localFailure(error)
+            }
+        }
+        switch reply.status {
+        case 200: return .registered
+        case 404: return .notRegistered
+        case 401: return .signatureRefused(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
+        default: return .failed(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
         }
     }
 
-    /// A signed request to the cloud; `Unreachable` when it cannot be delivered or answered.
+    /// A signed request to the cloud.
     func signed(
         _ method: HTTPMethod, _ path: String, identity: IdentityBlock, root: String, body: Data = Data(), headers: [(String, String)] = [],
         timeoutSeconds: Int64? = nil
-    ) async throws -> RegistryClient.Reply {
-        guard board.cloudReachable else { throw Unreachable(reason: "Cloud unreachable") }
-        let signature = try sign(identity: identity, method: method.rawValue, path: path, body: body)
+    ) async throws(Failure) -> RegistryClient.Reply {
+        guard board.cloudReachable else { throw .unreachable }
+        let signature: RequestSigner.Headers
+        do { signature = try sign(identity: identity, method: method.rawValue, path: path, body: body) } catch { throw .local(error) }
         let client = RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds ?? self.timeoutSeconds))
         do {
             return try await client.send(
                 method, path, headers: signature.fields.map { ($0.name, $0.value) } + headers, body: body.isEmpty ? nil : body)
         } catch {
-            throw Unreachable(reason: "Cloud unreachable")
+            throw .unreachable
         }
     }
 
     /// Signature headers for one request; the signing key exists only inside this call.
-    func sign(identity: IdentityBlock, method: String, path: String, body: Data = Data()) throws -> RequestSigner.Headers {
+    func sign(identity: IdentityBlock, method: String, path: String, body: Data = Data()) throws(HardwareError) -> RequestSigner.Headers {
         let authKey = try board.deriveKey(.auth)
-        return try RequestSigner.sign(
-            key: MasterKey.signingKey(scalar: authKey), uuid: identity.uuid, version: signature, method: method, path: path, body: body,
-            at: DeviceTimestamp(epochSeconds: clock.epochSeconds()))
+        do {
+            return try RequestSigner.sign(
+                key: MasterKey.signingKey(scalar: authKey), uuid: identity.uuid, version: signature, method: method, path: path, body: body,
+                at: DeviceTimestamp(epochSeconds: clock.epochSeconds()))
+        } catch {
+            throw .keyDerivationFailed
+        }
     }
 }

@@ -33,8 +33,10 @@ public protocol Hardware: Sendable {
     func probePeripherals() -> [Peripheral]
     /// Puts a screen on the OLED.
     func display(_ screen: String)
-    /// Waits for NTP; false when the clock cannot be synchronized.
-    func synchronizeClock() async -> Bool
+    /// Waits for NTP on `clock`; false when the clock cannot be synchronized.
+    func synchronizeClock(_ clock: any DeviceClock) async -> Bool
+    /// Free heap and PSRAM now, in bytes.
+    func memory() -> MemoryStatus
     /// Whether the network path to the cloud is up.
     var cloudReachable: Bool { get }
     /// A named point where simulated power loss can be injected; real hardware does nothing.
@@ -64,84 +66,6 @@ public enum NetworkInterfaceName: String, Sendable, Codable, CaseIterable, Codin
     case wifi, wifiAP = "wifi_ap", bluetooth, ethernet
 }
 
-/// Fixed ESP32 chip facts; `GET /api/mcu` and the registration body are built from them.
-public struct MCUFacts: Sendable, Codable, Equatable {
-    public var chipModel: String
-    public var revision: Int
-    public var cpuFreqMHz: Int
-    public var chipCores: Int
-    public var sdkVersion: String
-    public var flashChipSize: Int
-    public var flashChipSpeedMHz: Int
-    public var flashChipMode: String
-    public var psramSize: Int
-    public var chipFeatures: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case chipModel = "chip_model", revision, cpuFreqMHz = "cpu_freq_mhz", chipCores = "chip_cores", sdkVersion = "sdk_version"
-        case flashChipSize = "flash_chip_size", flashChipSpeedMHz = "flash_chip_speed", flashChipMode = "flash_chip_mode"
-        case psramSize = "psram_size", chipFeatures = "chip_features"
-    }
-
-    /// An ESP32-D0WD-V3 with 16 MiB flash and 4 MiB PSRAM, as on FireFly controllers.
-    public static let esp32 = MCUFacts(
-        chipModel: "ESP32-D0WD-V3", revision: 3, cpuFreqMHz: 240, chipCores: 2, sdkVersion: "v4.4.7", flashChipSize: 16_777_216,
-        flashChipSpeedMHz: 80, flashChipMode: "QIO", psramSize: 4_194_304, chipFeatures: ["WiFi-bgn", "BLE", "BT"])
-}
-
-/// An I2C peripheral and whether it answered its probe.
-public struct Peripheral: Sendable, Codable, Equatable {
-    /// What sits at the address.
-    public enum Kind: String, Sendable, Codable {
-        case input = "INPUT", output = "OUTPUT", temperature = "TEMPERATURE", oled = "OLED", nvs = "NVS"
-    }
-
-    public var address: UInt8
-    public var kind: Kind
-    public var online: Bool
-
-    /// A peripheral.
-    public init(address: UInt8, kind: Kind, online: Bool) {
-        self.address = address
-        self.kind = kind
-        self.online = online
-    }
-
-    /// `0x%02X`, as FireFly prints addresses.
-    public var addressText: String { String(format: "0x%02X", address) }
-
-    /// FireFly's error-log text for this peripheral being offline (at most 21 characters).
-    public var offlineEvent: String {
-        switch kind {
-        case .input: "Inpt ctl \(addressText) offline"
-        case .output: "Out ctl \(addressText) offline"
-        case .temperature: "Temp sen \(addressText) offline"
-        case .oled: "OLED \(addressText) offline"
-        case .nvs: "NVS offline"
-        }
-    }
-
-    enum CodingKeys: String, CodingKey { case address, kind = "type", online }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let text = try container.decode(String.self, forKey: .address)
-        guard text.lowercased().hasPrefix("0x"), let address = UInt8(text.dropFirst(2), radix: 16) else {
-            throw DecodingError.dataCorruptedError(forKey: .address, in: container, debugDescription: "address must be 0xNN")
-        }
-        self.address = address
-        self.kind = try container.decode(Kind.self, forKey: .kind)
-        self.online = try container.decode(Bool.self, forKey: .online)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(addressText, forKey: .address)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(online, forKey: .online)
-    }
-}
-
 /// The three fuses that lock VDD_SDIO at 3.3 V on W5500 boards.
 public struct VDDSDIOFuses: Sendable, Equatable, Codable {
     public var xpdSDIOForce: Bool
@@ -156,23 +80,13 @@ public struct VDDSDIOFuses: Sendable, Equatable, Codable {
     public var allBurned: Bool { xpdSDIOForce && xpdSDIOReg && vddSDIOTieh }
 }
 
-/// A hardware operation that failed.
-public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The identity is already burned; eFuse cannot be rewritten.
-    case alreadyProvisioned
-    /// No identity (or no master key) is burned yet.
-    case notProvisioned
-    /// Writing eFuse failed; nothing was burned.
-    case efuseWriteFailed(String)
-    /// The board's files cannot be read or written.
-    case storage(String)
+/// Free memory as `/api/mcu` reports it.
+public struct MemoryStatus: Sendable, Equatable {
+    public var freeHeap: Int
+    public var freePSRAM: Int
 
-    public var description: String {
-        switch self {
-        case .alreadyProvisioned: "Device already provisioned; eFuse identity cannot be overwritten"
-        case .notProvisioned: "Device identity not provisioned"
-        case .efuseWriteFailed(let reason): "Error during eFuse write: \(reason)"
-        case .storage(let reason): reason
-        }
+    public init(freeHeap: Int, freePSRAM: Int) {
+        self.freeHeap = freeHeap
+        self.freePSRAM = freePSRAM
     }
 }

@@ -6,6 +6,8 @@ import Synchronization
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// A FireFly controller simulated in a folder (`ember device init`):
@@ -53,8 +55,9 @@ public final class SimulatedBoard: Hardware {
     public let specification: Specification
     public let config: ConfigPartition
     private let logger: Logger
-    /// Guards eFuse read-modify-write; true while a `failNextEFuseWrite` fault is armed.
-    private let efuseFault: Mutex<Bool>
+    /// The eFuse image, read from `efuse.bin` once per session (this board object) and kept in step with every
+    /// burn; `faultArmed` while a `failNextEFuseWrite` fault waits. The lock also serializes read-modify-write burns.
+    private let efuse: Mutex<(image: EFuseImage?, faultArmed: Bool)>
 
     public var product: ProductHex { specification.productHex }
     public var mcu: MCUFacts { specification.mcu }
@@ -113,7 +116,11 @@ public final class SimulatedBoard: Hardware {
         self.specification = specification
         self.config = try ConfigPartition(folder: folder.appendingPathComponent("config"))
         self.logger = logger
-        self.efuseFault = Mutex(specification.faults.failNextEFuseWrite)
+        self.efuse = Mutex((nil, specification.faults.failNextEFuseWrite))
+    }
+
+    deinit {
+        efuse.withLock { $0.image?.wipe() }
     }
 
     /// Changes the stored description (faults, peripherals, partitions); a running agent sees it at its next boot.
@@ -139,26 +146,45 @@ public final class SimulatedBoard: Hardware {
 
     // MARK: eFuse
 
+    /// The session's eFuse image, loaded on first use.
     func readImage() throws(HardwareError) -> EFuseImage {
-        guard let data = FileManager.default.contents(atPath: efuseFile.path), let image = EFuseImage(bytes: Array(data)) else {
-            throw .storage("the eFuse file \(efuseFile.path) is missing or not \(EFuseImage.byteCount) bytes")
+        try efuse.withLock { state throws(HardwareError) in
+            if let image = state.image { return image }
+            let image = try loadImage()
+            state.image = image
+            return image
+        }
+    }
+
+    /// Reads `efuse.bin` through a wiped buffer, so the master key is not left in freed memory.
+    private func loadImage() throws(HardwareError) -> EFuseImage {
+        let descriptor = systemOpen(efuseFile.path, O_RDONLY | O_CLOEXEC)
+        let missing = HardwareError.storage("the eFuse file is missing or not \(EFuseImage.byteCount) bytes")
+        guard descriptor >= 0 else { throw missing }
+        defer { close(descriptor) }
+        let buffer = SecretBytes(count: EFuseImage.byteCount + 1)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count == EFuseImage.byteCount, let image = buffer.withUnsafeBytes({ EFuseImage(bytes: Array($0.prefix(count))) }) else {
+            throw missing
         }
         return image
     }
 
     /// Programs bits, all regions in one atomic replacement of the eFuse file.
     private func burn(_ program: (inout EFuseImage) throws(HardwareError) -> Void) throws(HardwareError) {
-        try efuseFault.withLock { armed throws(HardwareError) in
-            var image = try readImage()
+        try efuse.withLock { state throws(HardwareError) in
+            var image: EFuseImage
+            if let cached = state.image { image = cached } else { image = try loadImage() }
             try program(&image)
-            if armed {
-                armed = false
+            if state.faultArmed {
+                state.faultArmed = false
                 try? SimulatedBoard.update(folder) { $0.faults.failNextEFuseWrite = false }
                 // Power fails with half the new image in a temporary file; the eFuse file itself is untouched.
                 _ = FileManager.default.createFile(atPath: AtomicFile.temporaryURL(for: efuseFile).path, contents: Data(image.bytes.prefix(20)))
                 throw .efuseWriteFailed("power lost during the write (injected fault)")
             }
             try AtomicFile.write(Data(image.bytes), to: efuseFile)
+            state.image = image
         }
     }
 
@@ -170,18 +196,17 @@ public final class SimulatedBoard: Hardware {
         try burn { image throws(HardwareError) in
             guard image.isBlank(.block1), image.isBlank(.block3) else { throw .alreadyProvisioned }
             image.program(.block1, bits: identity.block)
-            masterKey.withUnsafeBytes { image.program(.block3, bits: Array($0)) }
+            masterKey.withUnsafeBytes { image.program(.block3, from: $0) }
         }
     }
 
     public func deriveKey(_ purpose: KeyPurpose) throws(HardwareError) -> SymmetricKey {
-        var image = try readImage()
-        defer { image = EFuseImage() }
+        let image = try readImage()
         guard !image.isBlank(.block3) else { throw .notProvisioned }
         do {
-            return try MasterKey(bytes: image.read(.block3)).derive(purpose)
+            return try image.withRegion(.block3) { try MasterKey(bytes: $0) }.derive(purpose)
         } catch {
-            throw .storage("BLOCK3 is unreadable")
+            throw .keyDerivationFailed
         }
     }
 
@@ -205,13 +230,18 @@ public final class SimulatedBoard: Hardware {
         logger.info("OLED: \(screen.split(separator: "\n").joined(separator: " | "))")
     }
 
-    public func synchronizeClock() async -> Bool {
+    public func synchronizeClock(_ clock: any DeviceClock) async -> Bool {
         if specification.faults.clockNeverSyncs { return false }
         let delay = specification.faults.clockSyncDelaySeconds
         if delay > 0 {
-            do { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) } catch { return false }
+            do { try await clock.sleep(for: delay, on: .clockSync) } catch { return false }
         }
         return true
+    }
+
+    /// A heap that moves a little between calls, as on a running ESP32; PSRAM less the firmware's buffers.
+    public func memory() -> MemoryStatus {
+        MemoryStatus(freeHeap: 180_000 + Int.random(in: 0..<4_096), freePSRAM: mcu.psramSize - 1_310_720 + Int.random(in: 0..<4_096))
     }
 
     public func checkpoint(_ point: PowerCheckpoint) {
@@ -220,4 +250,13 @@ public final class SimulatedBoard: Hardware {
         logger.warning("simulated power loss at \(point.rawValue)")
         kill(getpid(), SIGKILL)
     }
+}
+
+/// `open(2)`, which `SimulatedBoard.open` hides inside the type.
+private func systemOpen(_ path: String, _ flags: Int32) -> Int32 {
+    #if canImport(Glibc)
+        Glibc.open(path, flags)
+    #elseif canImport(Darwin)
+        Darwin.open(path, flags)
+    #endif
 }

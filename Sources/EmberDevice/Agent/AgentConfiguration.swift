@@ -1,0 +1,23 @@
+import EmberCore
+
+/// How an agent behaves: where the cloud is, how it signs, how it retries.
+public struct AgentConfiguration: Sendable {
+    /// The cloud's base URL; overrides (and is saved to) the device config. Nil: use the device config.
+    public var cloudURL: String?
+    /// Signature version of cloud requests: v2 for Ember, v1 for a FireFly cloud.
+    public var signature: SignatureVersion = .v2
+    /// First retry delay of a pending registration, in seconds; doubles per attempt up to `retryCap`.
+    public var retryBase: Double = 1
+    /// Longest retry delay, in seconds.
+    public var retryCap: Double = 60
+    /// Seconds between automatic cloud backups (FireFly's `CLOUD_BACKUP_INTERVAL_SECONDS`); nil: the device
+    /// config's `cloud_backup_interval_seconds`, else 86,400. The first attempt comes 30 s after boot, or after
+    /// one interval when that is shorter.
+    public var backupInterval: Double?
+    /// The application's version, reported by `/api/version` and in the registration.
+    public var version = "0.1.0"
+    /// The application's commit.
+    public var commit = "unknown"
+
+    public init() {}
+}

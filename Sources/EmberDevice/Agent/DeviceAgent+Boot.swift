@@ -1,0 +1,131 @@
+import EmberCore
+import Foundation
+
+/// Boot sessions: the boot sequence, the session's child tasks, reboots.
+extension DeviceAgent {
+    /// Runs the boot sequence of device.md — open the board, fuses, checks, config, display — and prepares the
+    /// session whose background work `run()` performs. Throws when the board cannot be opened.
+    public func boot() throws {
+        board = try openBoard()
+        log = EventLog(partition: board.config)
+        bootUptime = clock.uptime()
+        clockSynchronized = false
+        registration = .pending
+        registrationJob = nil
+        tokens.reset()
+        commands = AsyncStream.makeStream(of: SessionCommand.self)
+        event(.info, "Event log started")
+        logger.info("board booted", metadata: ["ember.device.product": "\(board.product)"])
+
+        let product = try? catalog.product(board.product)
+        if product?.burnVDDSDIOFuses == true { burnVDDSDIOFusesOnce() }
+        runChecks(product: product)
+        if let cloudURL = configuration.cloudURL { try saveCloudRoot(cloudURL) }
+        LocalBackup(partition: board.config).repair()
+        refreshDisplay()
+        let waiters = bootWaiters
+        bootWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs boot sessions until the task is cancelled: the current one (booting first if needed), then a fresh
+    /// one after every reboot. A board that cannot be reopened ends the loop with its error.
+    public func run() async throws {
+        if commands == nil { try boot() }
+        do {
+            while try await runSession() {
+                try boot()
+            }
+        } catch {
+            logger.critical("the board cannot be reopened; the agent stops", metadata: ["ember.error": "\(error)"])
+            let waiters = bootWaiters
+            bootWaiters = []
+            for waiter in waiters { waiter.resume(throwing: error) }
+            throw error
+        }
+    }
+
+    /// One session: token rotation, clock sync with the registration check, the backup schedule and every job
+    /// handed in, all child tasks. Returns true for a reboot (after the children ended), false when cancelled.
+    private func runSession() async throws -> Bool {
+        guard let commands else { return false }
+        let interval = configuration.backupInterval ?? DeviceSettings.load(from: board.config).cloudBackupIntervalSeconds ?? 86_400
+        let reboot = await withDiscardingTaskGroup(returning: Bool.self) { group in
+            group.addTask { await self.rotateTokens() }
+            group.addTask { await self.synchronizeAndCheck() }
+            group.addTask { await self.runBackupSchedule(interval: interval) }
+            for await command in commands.stream {
+                switch command {
+                case .start(let job):
+                    group.addTask { await job.run() }
+                case .reboot:
+                    group.cancelAll()
+                    return true
+                }
+            }
+            group.cancelAll()
+            return false
+        }
+        registrationJob?.abandon()
+        return reboot
+    }
+
+    /// `POST /api/mcu/reboot`: ends the session (its work is cancelled and awaited) and boots again; returns once
+    /// the new session has booted. Authorizations are lost.
+    public func reboot() async throws {
+        guard let commands else { throw AgentFailure.hardware(.storage("the agent is not running")) }
+        event(.notify, "Rebooting...")
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            bootWaiters.append(continuation)
+            if case .terminated = commands.continuation.yield(.reboot) {
+                bootWaiters.removeLast()
+                continuation.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    /// Asks the running session to reboot without waiting (the HTTP reply goes out first, as on FireFly).
+    public func requestReboot() {
+        event(.notify, "Rebooting...")
+        commands?.continuation.yield(.reboot)
+    }
+
+    /// The HTTP server is up at `address`; shown on the OLED.
+    public func serving(at address: String) {
+        self.address = address
+        event(.info, "Web server started")
+        refreshDisplay()
+    }
+
+    /// The session's first job: wait for NTP, then check (or resume) the registration.
+    private func synchronizeAndCheck() async {
+        guard await board.synchronizeClock(clock), !Task.isCancelled else {
+            if !Task.isCancelled { event(.notify, "NTP sync fail") }
+            return
+        }
+        clockSynchronized = true
+        bootTime = clock.epochSeconds() - Int64(clock.uptime() - bootUptime)
+        event(.info, "Clock synchronized")
+        guard let identity = try? board.identity() else { return }
+        if let pending = pendingRegistration() {
+            event(.info, "Cloud reg resume")
+            await replaceRegistrationJob { await self.resumeRegistration(pending, identity: identity) }
+        } else if let root = cloudRoot() {
+            await checkRegistration(identity: identity, root: root)
+        } else {
+            registration = .failed(message: "No cloud configured; register with a url first", checkedAt: clock.epochSeconds(), cloudRoot: "")
+        }
+    }
+
+    private func burnVDDSDIOFusesOnce() {
+        do {
+            if try !board.vddSDIOFuses().allBurned {
+                try board.burnVDDSDIOFuses()
+                event(.notify, "VDD_SDIO fuses burned")
+            }
+        } catch {
+            event(.error, "VDD_SDIO burn fail")
+            logger.error("VDD_SDIO burn failed", metadata: ["ember.error": "\(error)"])
+        }
+    }
+}

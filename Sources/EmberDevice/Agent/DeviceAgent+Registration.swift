@@ -1,0 +1,214 @@
+import EmberCore
+import Foundation
+
+/// Provisioning and crash-safe registration with the cloud (seed 000, EVE's marker of seed 004).
+extension DeviceAgent {
+    /// What the pending-registration marker holds, sealed with the board's config-partition key.
+    struct PendingRegistration: Codable, Sendable {
+        var key: String
+        var url: String
+        var startedAt: Int64
+        enum CodingKeys: String, CodingKey { case key, url, startedAt = "started_at" }
+    }
+
+    /// `POST /api/identity`: burns the UUID, the product and a fresh master key in one step.
+    public func provision(_ request: IdentityRequest) async throws {
+        if try identity() != nil { throw AgentFailure.alreadyProvisioned }
+        let (uuid, productHex) = try request.validated()
+        guard productHex == board.product else {
+            throw AgentFailure.invalidInput(
+                "Field product_hex \(productHex) does not match this board (\(board.product) \(board.product.productID)), see docs")
+        }
+        do {
+            try board.burnIdentity(IdentityBlock(uuid: uuid, productHex: productHex), masterKey: .random())
+        } catch .alreadyProvisioned {
+            throw AgentFailure.alreadyProvisioned
+        } catch {
+            throw AgentFailure.hardware(error)
+        }
+        event(.notify, "Wrote device identity")
+        logger.notice("identity burned", metadata: ["ember.device.uuid": "\(DeviceUUID.format(uuid))", "ember.device.product": "\(productHex)"])
+        refreshDisplay()
+        // FireFly checks as soon as an identity and the time are there; so does Ember.
+        if clockSynchronized, let identity = try? board.identity(), let root = cloudRoot() {
+            await replaceRegistrationJob { await self.checkRegistration(identity: identity, root: root) }
+        }
+    }
+
+    /// `POST /api/registration`: registers with the cloud using a registration key.
+    public func register(key: String?, url: String?) async throws(AgentFailure) {
+        let identity = try requireIdentity()
+        guard clockSynchronized else { throw .clockNotSynchronized }
+        guard let key, key.count == 6 else { throw .invalidInput(WireError.registrationKeyHeader.message) }
+        if let url, !DeviceSettings.isValidCloudURL(url) { throw .invalidInput("Field url must be an http:// or https:// URL") }
+        guard let root = url ?? cloudRoot() else { throw .invalidInput("Field url is required: this device has no cloud configured") }
+        guard !registering else { throw .registrationInProgress }
+        registering = true
+        defer { registering = false }
+        await replaceRegistrationJob(with: nil)
+
+        let pending = PendingRegistration(key: key, url: root, startedAt: clock.epochSeconds())
+        try writePending(pending)
+        board.checkpoint(.registrationMarkerWritten)
+        let outcome: DeviceCloud.Registration
+        do { outcome = try await cloud.register(identity: identity, key: key, root: root) } catch { throw .hardware(error) }
+        switch outcome {
+        case .accepted:
+            try finishRegistration(root: root)
+            await checkRegistration(identity: identity, root: root)
+        case .keyRefused:
+            removePending()
+            event(.notify, "Cloud reg fail")
+            throw .keyRefused
+        case .refused(let status, let message):
+            removePending()
+            event(.notify, "Cloud reg fail")
+            logger.warning("cloud refused the registration", metadata: ["ember.cloud.status": "\(status)", "ember.cloud.message": "\(message)"])
+            throw .cloudRefused(.registration, status: status, message: message)
+        case .unavailable(let reason):
+            event(.notify, "Cloud reg fail")
+            logger.warning("registration failed; retrying in the background", metadata: ["ember.reason": "\(reason)"])
+            await replaceRegistrationJob { await self.resumeRegistration(pending, identity: identity, startWithDelay: true) }
+            throw .cloudUnreachable(.registration, retrying: true)
+        }
+    }
+
+    private func finishRegistration(root: String) throws(AgentFailure) {
+        board.checkpoint(.registrationAccepted)
+        removePending()
+        try saveCloudRoot(root)
+        registration = .known(registered: true, checkedAt: clock.epochSeconds(), cloudRoot: root)
+        event(.info, "Cloud registered")
+        refreshDisplay()
+    }
+
+    /// Retries a pending registration until it is decided: capped exponential backoff with jitter on the agent's
+    /// clock, and before each try the signed check, so a device registered out of band finishes without spending
+    /// the key. Only transport failures and server-side statuses are retried.
+    func resumeRegistration(_ pending: PendingRegistration, identity: IdentityBlock, startWithDelay: Bool = false) async {
+        var attempt = startWithDelay ? 1 : 0
+        while !Task.isCancelled {
+            if attempt > 0 {
+                let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1)
+                do { try await clock.sleep(for: delay, on: .registrationRetry) } catch { return }
+            }
+            attempt += 1
+            // The out-of-band probe: a device the cloud already knows is done, and no key is spent.
+            switch await cloud.check(identity: identity, root: pending.url) {
+            case .registered:
+                try? finishRegistration(root: pending.url)
+                return
+            case .notRegistered:
+                break
+            case .signatureRefused(let reason), .failed(let reason):
+                if attempt == 1 || attempt % 10 == 0 { event(.notify, "Cloud reg fail") }
+                logger.info("pending registration: cloud check failed; retrying", metadata: ["ember.attempt": "\(attempt)", "ember.reason": "\(reason)"])
+                continue
+            case .localFailure(let error):
+                giveUpPending(pending, message: "Key derivation failed", error: error)
+                return
+            }
+            let outcome: DeviceCloud.Registration
+            do {
+                outcome = try await cloud.register(identity: identity, key: pending.key, root: pending.url)
+            } catch {
+                giveUpPending(pending, message: "Key derivation failed", error: error)
+                return
+            }
+            switch outcome {
+            case .accepted:
+                try? finishRegistration(root: pending.url)
+                await checkRegistration(identity: identity, root: pending.url)
+                return
+            case .keyRefused, .refused:
+                giveUpPending(pending, message: "Invalid or expired registration key", error: nil)
+                return
+            case .unavailable(let reason):
+                if attempt == 1 || attempt % 10 == 0 { event(.notify, "Cloud reg fail") }
+                logger.info("pending registration not done; retrying", metadata: ["ember.attempt": "\(attempt)", "ember.reason": "\(reason)"])
+            }
+        }
+    }
+
+    private func giveUpPending(_ pending: PendingRegistration, message: String, error: HardwareError?) {
+        if let error { logger.error("pending registration stopped by a local failure", metadata: ["ember.error": "\(error)"]) }
+        removePending()
+        event(.notify, "Cloud reg fail")
+        registration = .failed(message: message, checkedAt: clock.epochSeconds(), cloudRoot: pending.url)
+    }
+
+    /// The signed registration check with its events; the result becomes the registration state.
+    func checkRegistration(identity: IdentityBlock, root: String) async {
+        event(.info, "Cloud reg check")
+        let result = await cloud.check(identity: identity, root: root)
+        let now = clock.epochSeconds()
+        switch result {
+        case .registered:
+            registration = .known(registered: true, checkedAt: now, cloudRoot: root)
+            log.resolve("Cloud reg sig vf fail")
+            event(.info, "Cloud registered")
+        case .notRegistered:
+            registration = .known(registered: false, checkedAt: now, cloudRoot: root)
+        case .signatureRefused(let message):
+            registration = .failed(message: message, checkedAt: now, cloudRoot: root)
+            event(.error, "Cloud reg sig vf fail")
+        case .failed(let message):
+            registration = .failed(message: message, checkedAt: now, cloudRoot: root)
+            event(.notify, "Cloud reg fail")
+        case .localFailure(let error):
+            logger.error("registration check: local failure", metadata: ["ember.error": "\(error)"])
+            registration = .failed(message: "Key derivation failed", checkedAt: now, cloudRoot: root)
+            event(.error, "Key derivation fail")
+        }
+        refreshDisplay()
+    }
+
+    /// `GET /api/registration`.
+    public func registrationStatus() throws(AgentFailure) -> RegistrationState {
+        _ = try requireIdentity()
+        return registration
+    }
+
+    /// Whether a registration waits to be finished (the marker is on the config partition).
+    public var registrationPending: Bool { board.config.exists(Files.pendingRegistration) }
+
+    private func writePending(_ pending: PendingRegistration) throws(AgentFailure) {
+        let plain: Data
+        do { plain = try JSONEncoder().encode(pending) } catch { throw .hardware(.storage("cannot encode the registration marker")) }
+        do {
+            try board.config.write(Files.pendingRegistration, try FFCEContainer.seal(plain, using: board.deriveKey(.configfs)))
+        } catch let error as HardwareError {
+            throw .hardware(error)
+        } catch {
+            throw .hardware(.storage("cannot seal the registration marker"))
+        }
+    }
+
+    func pendingRegistration() -> PendingRegistration? {
+        guard let sealed = try? board.config.read(Files.pendingRegistration) else { return nil }
+        guard let key = try? board.deriveKey(.configfs), let plain = try? FFCEContainer.open(sealed, using: key),
+            let pending = try? JSONDecoder().decode(PendingRegistration.self, from: plain)
+        else {
+            logger.error("the pending-registration marker is unreadable; removing it")
+            removePending()
+            return nil
+        }
+        return pending
+    }
+
+    private func removePending() {
+        try? board.config.remove(Files.pendingRegistration)
+    }
+
+    /// The cloud base URL from the device config.
+    public func cloudRoot() -> String? {
+        DeviceSettings.load(from: board.config).cloudAPIRoot
+    }
+
+    func saveCloudRoot(_ root: String) throws(AgentFailure) {
+        guard cloudRoot() != root else { return }
+        var settings = DeviceSettings.load(from: board.config)
+        settings.cloudAPIRoot = root
+        do { try settings.save(to: board.config) } catch { throw .hardware(error) }
+    }
+}

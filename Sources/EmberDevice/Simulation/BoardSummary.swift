@@ -1,0 +1,71 @@
+import EmberCore
+import Foundation
+
+/// What `ember device show` prints: identity, fuses, checks, faults and registration state; never the key.
+public struct BoardSummary: Encodable, Sendable {
+    public var folder: String
+    public var product: String
+    public var productHex: String
+    public var provisioned: Bool
+    public var uuid: String?
+    public var macAddresses: [String: String]
+    public var vddSDIOFuses: VDDSDIOFuses
+    public var offlinePeripherals: [String]
+    public var partitionTableMatches: Bool
+    public var cloudAPIRoot: String?
+    public var registrationPending: Bool
+    public var lastCloudEvent: Event?
+    public var faults: SimulatedBoard.Faults
+
+    enum CodingKeys: String, CodingKey {
+        case folder, product, productHex = "product_hex", provisioned, uuid, macAddresses = "mac_addresses"
+        case vddSDIOFuses = "vdd_sdio_fuses", offlinePeripherals = "offline_peripherals"
+        case partitionTableMatches = "partition_table_matches", cloudAPIRoot = "cloud_api_root"
+        case registrationPending = "registration_pending", lastCloudEvent = "last_cloud_event", faults
+    }
+
+    /// Reads the board's state from its files.
+    public init(board: SimulatedBoard, catalog: ProductCatalog = .bundled) throws {
+        let identity = try board.identity()
+        folder = board.folder.path
+        productHex = board.product.description
+        product = (try? catalog.product(board.product).productID) ?? board.product.productID
+        provisioned = identity != nil
+        uuid = identity.map { DeviceUUID.format($0.uuid) }
+        macAddresses = Dictionary(uniqueKeysWithValues: board.macAddresses.map { ($0.key.rawValue, $0.value.description) })
+        vddSDIOFuses = try board.vddSDIOFuses()
+        offlinePeripherals = board.specification.peripherals.filter { !$0.online }.map { "\($0.kind.rawValue) \($0.addressText)" }
+        let expected = (try? catalog.product(board.product).partitions) ?? []
+        partitionTableMatches = DeviceAgent.partitionProblems(expected: expected, found: board.partitions).isEmpty
+        cloudAPIRoot = DeviceSettings.load(from: board.config).cloudAPIRoot
+        registrationPending = board.config.exists(DeviceAgent.Files.pendingRegistration)
+        lastCloudEvent = EventLog(partition: board.config).events.last { $0.text.hasPrefix("Cloud reg") }
+        faults = board.specification.faults
+    }
+
+    /// The summary as aligned lines.
+    public var text: String {
+        var lines = [
+            "board        \(folder)",
+            "product      \(product) (\(productHex))",
+            "identity     \(uuid.map { "provisioned, uuid \($0)" } ?? "not provisioned (eFuse BLOCK1 blank)")",
+            "VDD_SDIO     \(vddSDIOFuses.allBurned ? "burned (3.3 V locked)" : "not burned")",
+            "partitions   \(partitionTableMatches ? "match the catalog" : "DO NOT match the catalog")",
+            "peripherals  \(offlinePeripherals.isEmpty ? "all online" : "offline: " + offlinePeripherals.joined(separator: ", "))",
+            "cloud        \(cloudAPIRoot ?? "not configured")",
+            "registration \(registrationPending ? "pending (the agent resumes it at boot)" : "no registration pending")"
+                + (lastCloudEvent.map { "; last cloud event '\($0.text)' at \($0.time)" } ?? ""),
+        ]
+        for name in NetworkInterfaceName.allCases {
+            if let mac = macAddresses[name.rawValue] { lines.append("mac          \(name.rawValue) \(mac)") }
+        }
+        var faultList: [String] = []
+        if faults.clockNeverSyncs { faultList.append("clock never syncs") }
+        if faults.clockSyncDelaySeconds > 0 { faultList.append("clock sync takes \(faults.clockSyncDelaySeconds) s") }
+        if faults.cloudUnreachable { faultList.append("cloud unreachable") }
+        if faults.failNextEFuseWrite { faultList.append("next eFuse write fails") }
+        if let point = faults.powerLossAt { faultList.append("power loss at \(point.rawValue)") }
+        lines.append("faults       \(faultList.isEmpty ? "none" : faultList.joined(separator: ", "))")
+        return lines.joined(separator: "\n")
+    }
+}
