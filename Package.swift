@@ -97,6 +97,7 @@ let package = Package(
                 "EmberCloud",
                 "EmberClient",
                 "EmberDevice",
+                "EmberFleet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +119,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "EmberFleet",
+            dependencies: [
+                "EmberCore",
+                "EmberClient",
+                "EmberDevice",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ember",
             dependencies: [
@@ -126,6 +139,7 @@ let package = Package(
                 "EmberDevice",
                 "EmberBench",
                 "EmberClient",
+                "EmberFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,7 +163,7 @@ let package = Package(
                 "EmberCore",
                 "EmberTestSupport",
                 "EmberClient",
-                "EmberBench",
+                "EmberFleet",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
@@ -173,8 +187,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EmberFleetTests",
+            dependencies: ["EmberFleet", "EmberClient", "EmberCore", "EmberDevice", "EmberBench"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
-            dependencies: ["EmberCore", "EmberClient", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: ["EmberCore", "EmberClient", "EmberFleet", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ]

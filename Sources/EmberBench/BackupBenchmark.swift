@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import EmberClient
+import EmberFleet
 import EmberCore
 import Foundation
 import NIOCore

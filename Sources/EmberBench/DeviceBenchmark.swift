@@ -1,4 +1,5 @@
 import EmberClient
+import EmberFleet
 import EmberDevice
 import Foundation
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Dispatch
 import EmberClient
+import EmberFleet
 import EmberCloud
 import EmberCore
 import Foundation

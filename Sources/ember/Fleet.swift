@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmberClient
+import EmberFleet
 import EmberCore
 import EmberDevice
 import Foundation

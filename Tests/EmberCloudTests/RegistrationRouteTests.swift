@@ -1,4 +1,5 @@
 import EmberClient
+import EmberFleet
 import EmberCloud
 import EmberCore
 import Foundation

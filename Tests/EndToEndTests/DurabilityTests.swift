@@ -1,4 +1,5 @@
 import EmberClient
+import EmberFleet
 import EmberCore
 import Foundation
 import Testing

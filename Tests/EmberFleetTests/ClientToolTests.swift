@@ -1,5 +1,7 @@
 import EmberBench
 import EmberClient
+import EmberDevice
+import EmberFleet
 import EmberCore
 import Foundation
 import Testing

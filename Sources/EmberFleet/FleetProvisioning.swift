@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import EmberClient
+import EmberCore
+import EmberDevice
+import Foundation
+import Synchronization
+
+/// `ember fleet provision`: mints a key per device through the admin API, registers it, appends it to the fleet file.
+public enum FleetProvisioning {
+    public struct Options: Sendable {
+        public var server: String
+        public var token: String
+        public var devices: Int
+        public var concurrency: Int
+        public var out: String
+        /// Products to draw from (uniformly).
+        public var products: [ProductHex]
+        /// Where each product's partition table comes from, so a fleet of FFC3232 boards registers FFC3232 tables.
+        public var catalog: ProductCatalog = .bundled
+
+        public init(server: String, token: String, devices: Int, concurrency: Int, out: String, products: [ProductHex]) {
+            self.server = server
+            self.token = token
+            self.devices = devices
+            self.concurrency = concurrency
+            self.out = out
+            self.products = products
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var requested: Int
+        public var registered: Int
+        public var failed: Int
+        public var seconds: Double
+        public var devicesPerS: Double
+        /// Latency of one device: key mint + registration.
+        public var p50Ms: Double
+        public var p99Ms: Double
+        public var maxMs: Double
+        public var errorsByKind: [String: Int]
+        public var stopped: Bool
+        public var out: String
+
+        enum CodingKeys: String, CodingKey {
+            case requested, registered, failed, seconds, devicesPerS = "devices_per_s", p50Ms = "p50_ms", p99Ms = "p99_ms", maxMs = "max_ms"
+            case errorsByKind = "errors_by_kind", stopped, out
+        }
+    }
+
+    public static func run(_ options: Options, stop: StopSignal, progress: @escaping @Sendable (FleetProgress) -> Void) async throws -> Result {
+        let writer = try FleetWriter(path: options.out)
+        defer { writer.close() }
+        let tally = FleetTally()
+        let next = Mutex(0)
+        let seconds = try await withHTTPClient(concurrency: options.concurrency) { http in
+            let admin = RegistryClient(baseURL: options.server, token: options.token, http: http)
+            let devices = RegistryClient(baseURL: options.server, http: http)
+            guard try await admin.send(.GET, "/registration-keys").status == 200 else {
+                throw FleetError("\(options.server) refused the admin token; pass a token with the operator or admin role")
+            }
+            return await runWorkers(concurrency: options.concurrency, tally: tally, total: options.devices, progress: progress) {
+                while !stop.isStopped {
+                    let index: Int = next.withLock { value in
+                        defer { value += 1 }
+                        return value
+                    }
+                    guard index < options.devices else { return }
+                    let device = SimulatedDevice(productHex: options.products.randomElement() ?? ProductHex(0x0806_2305))
+                    let partitions = (try? options.catalog.product(device.productHex).partitions) ?? SimulatedDevice.defaultPartitions
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        let minted = try await admin.send(.POST, "/registration-keys")
+                        guard minted.status == 201, let key = try? JSONDecoder().decode(RegistrationKeyCreated.self, from: minted.body).key else {
+                            tally.failure("mint_status_\(minted.status)", status: minted.status)
+                            continue
+                        }
+                        let reply = try await devices.register(try device.registrationBody(partitions: partitions), key: key)
+                        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+                        guard reply.status == 204 else {
+                            tally.failure("register_status_\(reply.status)", status: reply.status, nanoseconds: elapsed)
+                            continue
+                        }
+                        do {
+                            try writer.append(FleetMember(device))
+                        } catch {
+                            tally.failure("file")
+                            stop.stop()
+                            continue
+                        }
+                        tally.success(status: reply.status, nanoseconds: elapsed)
+                    } catch {
+                        tally.failure(FleetTally.kind(of: error))
+                    }
+                }
+            }
+        }
+        let histogram = tally.histogram
+        let (done, failed) = tally.counts
+        return Result(
+            requested: options.devices, registered: done, failed: failed, seconds: seconds, devicesPerS: Double(done) / max(seconds, 1e-9),
+            p50Ms: histogram.milliseconds(0.5), p99Ms: histogram.milliseconds(0.99), maxMs: histogram.milliseconds(1),
+            errorsByKind: tally.errors, stopped: stop.isStopped && done + failed < options.devices, out: options.out)
+    }
+}
