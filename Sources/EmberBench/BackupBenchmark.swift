@@ -1,13 +1,14 @@
 import AsyncHTTPClient
 import EmberClient
-import EmberFleet
 import EmberCore
+import EmberFleet
 import Foundation
 import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
+import NIOHTTP1
 #endif
 
 /// `ember bench backup`: 512 KiB encrypted backups through the real HTTP path of an `ember serve` process.
@@ -39,12 +40,23 @@ public enum BackupBenchmark {
         public var errors: Int
 
         enum CodingKeys: String, CodingKey {
-            case devices, backupBytes = "backup_bytes", uploadsPerS = "uploads_per_s", uploadP99Ms = "upload_p99_ms"
-            case restoresPerS = "restores_per_s", restoreP99Ms = "restore_p99_ms", sealMBPerS = "seal_mb_per_s", openMBPerS = "open_mb_per_s"
-            case opensslAESGCMMBPerS = "openssl_aes_gcm_mb_per_s", sealRatioToOpenssl = "seal_ratio_to_openssl"
-            case fsyncWritesPerS = "fsync_writes_per_s", uploadRatioToFsync = "upload_ratio_to_fsync"
-            case serverIdleRssMiB = "server_idle_rss_mib", serverPeakRssMiB = "server_peak_rss_mib", rssGrowthMiB = "rss_growth_mib"
-            case burstUploads = "burst_uploads", errors
+            case devices
+            case backupBytes = "backup_bytes"
+            case uploadsPerS = "uploads_per_s"
+            case uploadP99Ms = "upload_p99_ms"
+            case restoresPerS = "restores_per_s"
+            case restoreP99Ms = "restore_p99_ms"
+            case sealMBPerS = "seal_mb_per_s"
+            case openMBPerS = "open_mb_per_s"
+            case opensslAESGCMMBPerS = "openssl_aes_gcm_mb_per_s"
+            case sealRatioToOpenssl = "seal_ratio_to_openssl"
+            case fsyncWritesPerS = "fsync_writes_per_s"
+            case uploadRatioToFsync = "upload_ratio_to_fsync"
+            case serverIdleRssMiB = "server_idle_rss_mib"
+            case serverPeakRssMiB = "server_peak_rss_mib"
+            case rssGrowthMiB = "rss_growth_mib"
+            case burstUploads = "burst_uploads"
+            case errors
         }
 
         /// The figures as a table.
@@ -96,8 +108,10 @@ public enum BackupBenchmark {
         let token = "bench-backup-\(UUID().uuidString)"
         let server = Process()
         server.executableURL = options.binary
-        server.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--database", "sqlite:\(folder.path)/bench.sqlite", "--quiet",
-            "--log-level", "warning"]
+        server.arguments = [
+            "serve", "--host", "127.0.0.1", "--port", String(port), "--database", "sqlite:\(folder.path)/bench.sqlite", "--quiet",
+            "--log-level", "warning",
+        ]
         server.environment = ProcessInfo.processInfo.environment.merging(["EMBER_BOOTSTRAP_TOKEN": token]) { $1 }
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
@@ -139,18 +153,35 @@ public enum BackupBenchmark {
         func finish(sealRate: Double, openRate: Double, openssl: Double?, fsyncRate: Double) -> Result {
             let uploadsPerS = Double(uploads.count) / options.duration
             return Result(
-                devices: options.devices, backupBytes: size, uploadsPerS: uploadsPerS,
-                uploadP99Ms: LatencyHistogram(uploads.latencies).milliseconds(0.99), restoresPerS: Double(restores.count) / options.duration,
-                restoreP99Ms: LatencyHistogram(restores.latencies).milliseconds(0.99), sealMBPerS: sealRate * Double(size) / 1e6,
-                openMBPerS: openRate * Double(size) / 1e6, opensslAESGCMMBPerS: openssl,
-                sealRatioToOpenssl: openssl.map { sealRate * Double(size) / 1e6 / $0 }, fsyncWritesPerS: fsyncRate,
-                uploadRatioToFsync: uploadsPerS / fsyncRate, serverIdleRssMiB: idle, serverPeakRssMiB: peak, rssGrowthMiB: max(0, peak - idle),
-                burstUploads: options.devices, errors: burstErrors + uploads.errors + restores.errors)
+                devices: options.devices,
+                backupBytes: size,
+                uploadsPerS: uploadsPerS,
+                uploadP99Ms: LatencyHistogram(uploads.latencies).milliseconds(0.99),
+                restoresPerS: Double(restores.count) / options.duration,
+                restoreP99Ms: LatencyHistogram(restores.latencies).milliseconds(0.99),
+                sealMBPerS: sealRate * Double(size) / 1e6,
+                openMBPerS: openRate * Double(size) / 1e6,
+                opensslAESGCMMBPerS: openssl,
+                sealRatioToOpenssl: openssl.map { sealRate * Double(size) / 1e6 / $0 },
+                fsyncWritesPerS: fsyncRate,
+                uploadRatioToFsync: uploadsPerS / fsyncRate,
+                serverIdleRssMiB: idle,
+                serverPeakRssMiB: peak,
+                rssGrowthMiB: max(0, peak - idle),
+                burstUploads: options.devices,
+                errors: burstErrors + uploads.errors + restores.errors
+            )
         }
     }
 
     static func drive(
-        http: HTTPClient, port: Int, token: String, pid: String, options: Options, size: Int, progress: (String) -> Void
+        http: HTTPClient,
+        port: Int,
+        token: String,
+        pid: String,
+        options: Options,
+        size: Int,
+        progress: (String) -> Void
     ) async throws -> ServerFigures {
         let base = "http://127.0.0.1:\(port)"
         let admin = RegistryClient(baseURL: base, token: token, http: http)
@@ -194,7 +225,10 @@ public enum BackupBenchmark {
 
     static func sign(_ device: Device, method: String, body: Data) throws -> [(String, String)] {
         try device.identity.sign(
-            method: method, path: device.path, body: body, at: DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
+            method: method,
+            path: device.path,
+            body: body,
+            at: DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
         ).fields.map { ($0.name, $0.value) }
     }
 
@@ -206,7 +240,11 @@ public enum BackupBenchmark {
     }
 
     /// Every device repeats `body` until `seconds` pass; counts successes, failures and latencies.
-    static func loop(devices: [Device], seconds: Double, _ body: @escaping @Sendable (Device) async throws -> Bool) async throws
+    static func loop(
+        devices: [Device],
+        seconds: Double,
+        _ body: @escaping @Sendable (Device) async throws -> Bool
+    ) async throws
         -> (count: Int, errors: Int, latencies: [UInt64])
     {
         let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))

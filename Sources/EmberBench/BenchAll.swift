@@ -14,80 +14,6 @@ public enum BenchAll {
         public init(binary: URL) { self.binary = binary }
     }
 
-    /// One line of the table: a figure, and its physical anchor on this machine where there is one.
-    public struct Figure: Codable, Sendable {
-        public var name: String
-        public var value: Double
-        public var unit: String
-        public var anchor: String?
-        public var anchorValue: Double?
-        public var ratio: Double?
-        public var goal: String?
-
-        enum CodingKeys: String, CodingKey {
-            case name, value, unit, anchor, anchorValue = "anchor_value", ratio, goal
-        }
-    }
-
-    /// One point of the latency-vs-concurrency curves.
-    public struct CurvePoint: Codable, Sendable {
-        public var concurrency: Int
-        public var checkP50Ms, checkP90Ms, checkP99Ms: Double
-        public var registrationP50Ms, registrationP90Ms, registrationP99Ms: Double
-        public var checksPerS, registrationsPerS: Double
-
-        enum CodingKeys: String, CodingKey {
-            case concurrency, checkP50Ms = "check_p50_ms", checkP90Ms = "check_p90_ms", checkP99Ms = "check_p99_ms"
-            case registrationP50Ms = "registration_p50_ms", registrationP90Ms = "registration_p90_ms"
-            case registrationP99Ms = "registration_p99_ms", checksPerS = "checks_per_s", registrationsPerS = "registrations_per_s"
-        }
-    }
-
-    public struct Results: Codable, Sendable {
-        public var date: String
-        public var cores: Int
-        public var cpu: String
-        public var fsync4KiBPerS: Double
-        public var crypto: CryptoBenchmark.Result
-        public var registrySQLite: RegistryBenchmark.Result
-        public var registryPostgres: RegistryBenchmark.Result?
-        public var backup: BackupBenchmark.Result
-        public var device: DeviceBenchmark.Result
-        public var curve: [CurvePoint]?
-        public var figures: [Figure]
-
-        enum CodingKeys: String, CodingKey {
-            case date, cores, cpu, fsync4KiBPerS = "fsync_4kib_per_s", crypto, registrySQLite = "registry_sqlite"
-            case registryPostgres = "registry_postgres", backup, device, curve, figures
-        }
-
-        /// The Markdown table of `results.md`.
-        public var markdown: String {
-            func f(_ value: Double) -> String {
-                value >= 100 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
-            }
-            var lines = [
-                "# Ember benchmarks — \(date)", "", "\(cores) cores, \(cpu). Produced by `ember bench all`; raw figures in `results.json`.", "",
-                "| figure | value | physical anchor (same run) | ratio | goal |", "|---|---|---|---|---|",
-            ]
-            for figure in figures {
-                let anchor = figure.anchor.map { name in figure.anchorValue.map { "\(name): \(f($0))" } ?? name } ?? ""
-                lines.append(
-                    "| \(figure.name) | \(f(figure.value)) \(figure.unit) | \(anchor) | \(figure.ratio.map { String(format: "%.2f", $0) } ?? "") | \(figure.goal ?? "") |")
-            }
-            if let curve {
-                lines += ["", "## Latency vs. concurrency (SQLite, in process)", "", "![latency](latency.svg)", "",
-                    "| concurrency | checks/s | check p50 / p90 / p99 ms | registrations/s | registration p50 / p90 / p99 ms |",
-                    "|---|---|---|---|---|"]
-                for point in curve {
-                    lines.append(
-                        "| \(point.concurrency) | \(f(point.checksPerS)) | \(f(point.checkP50Ms)) / \(f(point.checkP90Ms)) / \(f(point.checkP99Ms)) | \(f(point.registrationsPerS)) | \(f(point.registrationP50Ms)) / \(f(point.registrationP90Ms)) / \(f(point.registrationP99Ms)) |")
-                }
-            }
-            return lines.joined(separator: "\n") + "\n"
-        }
-    }
-
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Results {
         let folder = URL(fileURLWithPath: options.out, isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -135,9 +61,17 @@ public enum BenchAll {
                 let result = try await RegistryBenchmark.run(point) { _ in }
                 curve?.append(
                     CurvePoint(
-                        concurrency: concurrency, checkP50Ms: result.checkP50Ms, checkP90Ms: result.checkP90Ms, checkP99Ms: result.checkP99Ms,
-                        registrationP50Ms: result.registrationP50Ms, registrationP90Ms: result.registrationP90Ms,
-                        registrationP99Ms: result.registrationP99Ms, checksPerS: result.checksPerS, registrationsPerS: result.registrationsPerS))
+                        concurrency: concurrency,
+                        checkP50Ms: result.checkP50Ms,
+                        checkP90Ms: result.checkP90Ms,
+                        checkP99Ms: result.checkP99Ms,
+                        registrationP50Ms: result.registrationP50Ms,
+                        registrationP90Ms: result.registrationP90Ms,
+                        registrationP99Ms: result.registrationP99Ms,
+                        checksPerS: result.checksPerS,
+                        registrationsPerS: result.registrationsPerS
+                    )
+                )
             }
         }
 
@@ -145,53 +79,114 @@ public enum BenchAll {
         let verifyLimit = crypto.opensslVerifyPerS.map { $0 * Double(cores) }
         var figures = [
             Figure(
-                name: "ECDSA P-256 verify (1 core)", value: crypto.verifyPerS, unit: "/s", anchor: "openssl verify/s",
-                anchorValue: crypto.opensslVerifyPerS, ratio: crypto.verifyRatioToOpenssl, goal: "ratio ≥ 0.8"),
+                name: "ECDSA P-256 verify (1 core)",
+                value: crypto.verifyPerS,
+                unit: "/s",
+                anchor: "openssl verify/s",
+                anchorValue: crypto.opensslVerifyPerS,
+                ratio: crypto.verifyRatioToOpenssl,
+                goal: "ratio ≥ 0.8"
+            ),
             Figure(
-                name: "ECDSA P-256 sign (1 core)", value: crypto.signPerS, unit: "/s", anchor: "openssl sign/s",
-                anchorValue: crypto.opensslSignPerS, ratio: crypto.signRatioToOpenssl),
+                name: "ECDSA P-256 sign (1 core)",
+                value: crypto.signPerS,
+                unit: "/s",
+                anchor: "openssl sign/s",
+                anchorValue: crypto.opensslSignPerS,
+                ratio: crypto.signRatioToOpenssl
+            ),
             Figure(name: "device sign: HKDF + key + sign (1 core)", value: crypto.deviceSignPerS, unit: "/s"),
             Figure(
-                name: "FFCE seal 512 KiB (1 core)", value: backup.sealMBPerS, unit: "MB/s", anchor: "openssl AES-256-GCM MB/s",
-                anchorValue: backup.opensslAESGCMMBPerS, ratio: backup.sealRatioToOpenssl),
+                name: "FFCE seal 512 KiB (1 core)",
+                value: backup.sealMBPerS,
+                unit: "MB/s",
+                anchor: "openssl AES-256-GCM MB/s",
+                anchorValue: backup.opensslAESGCMMBPerS,
+                ratio: backup.sealRatioToOpenssl
+            ),
             Figure(
-                name: "FFCE open 512 KiB (1 core)", value: backup.openMBPerS, unit: "MB/s", anchor: "openssl AES-256-GCM MB/s",
-                anchorValue: backup.opensslAESGCMMBPerS, ratio: backup.opensslAESGCMMBPerS.map { backup.openMBPerS / $0 }),
+                name: "FFCE open 512 KiB (1 core)",
+                value: backup.openMBPerS,
+                unit: "MB/s",
+                anchor: "openssl AES-256-GCM MB/s",
+                anchorValue: backup.opensslAESGCMMBPerS,
+                ratio: backup.opensslAESGCMMBPerS.map { backup.openMBPerS / $0 }
+            ),
             Figure(
-                name: "registrations, SQLite", value: sqlite.registrationsPerS, unit: "/s", anchor: "4 KiB write+fsync/s",
-                anchorValue: fsync4k, ratio: sqlite.registrationsPerS / fsync4k, goal: "≥ 1000"),
+                name: "registrations, SQLite",
+                value: sqlite.registrationsPerS,
+                unit: "/s",
+                anchor: "4 KiB write+fsync/s",
+                anchorValue: fsync4k,
+                ratio: sqlite.registrationsPerS / fsync4k,
+                goal: "≥ 1000"
+            ),
             Figure(
-                name: "signed checks, SQLite (client in process)", value: sqlite.checksPerS, unit: "/s",
-                anchor: "openssl verify/s × \(cores) cores", anchorValue: verifyLimit, ratio: verifyLimit.map { sqlite.checksPerS / $0 },
-                goal: "≥ 5000"),
+                name: "signed checks, SQLite (client in process)",
+                value: sqlite.checksPerS,
+                unit: "/s",
+                anchor: "openssl verify/s × \(cores) cores",
+                anchorValue: verifyLimit,
+                ratio: verifyLimit.map { sqlite.checksPerS / $0 },
+                goal: "≥ 5000"
+            ),
             Figure(name: "signed check p99, SQLite", value: sqlite.checkP99Ms, unit: "ms", goal: "< 20"),
         ]
         if let postgres {
             figures += [
                 Figure(name: "registrations, PostgreSQL", value: postgres.registrationsPerS, unit: "/s", goal: "≥ 500"),
                 Figure(
-                    name: "signed checks, PostgreSQL", value: postgres.checksPerS, unit: "/s", anchor: "openssl verify/s × \(cores) cores",
-                    anchorValue: verifyLimit, ratio: verifyLimit.map { postgres.checksPerS / $0 }, goal: "≥ 4000"),
+                    name: "signed checks, PostgreSQL",
+                    value: postgres.checksPerS,
+                    unit: "/s",
+                    anchor: "openssl verify/s × \(cores) cores",
+                    anchorValue: verifyLimit,
+                    ratio: verifyLimit.map { postgres.checksPerS / $0 },
+                    goal: "≥ 4000"
+                ),
             ]
         }
         figures += [
             Figure(
-                name: "backup uploads, 512 KiB, SQLite", value: backup.uploadsPerS, unit: "/s", anchor: "512 KiB write+fsync/s",
-                anchorValue: backup.fsyncWritesPerS, ratio: backup.uploadRatioToFsync, goal: "≥ 200"),
+                name: "backup uploads, 512 KiB, SQLite",
+                value: backup.uploadsPerS,
+                unit: "/s",
+                anchor: "512 KiB write+fsync/s",
+                anchorValue: backup.fsyncWritesPerS,
+                ratio: backup.uploadRatioToFsync,
+                goal: "≥ 200"
+            ),
             Figure(name: "backup restores, 512 KiB", value: backup.restoresPerS, unit: "/s"),
             Figure(name: "server RSS growth, 32 uploads at once", value: backup.rssGrowthMiB, unit: "MiB", goal: "< 64"),
             Figure(
-                name: "device agent start → HTTP ready (median)", value: device.readyMsMedian, unit: "ms", anchor: "spawn /bin/true ms",
-                anchorValue: device.spawnFloorMsMedian, ratio: device.readyMsMedian / max(device.spawnFloorMsMedian, 1e-9), goal: "< 300"),
+                name: "device agent start → HTTP ready (median)",
+                value: device.readyMsMedian,
+                unit: "ms",
+                anchor: "spawn /bin/true ms",
+                anchorValue: device.spawnFloorMsMedian,
+                ratio: device.readyMsMedian / max(device.spawnFloorMsMedian, 1e-9),
+                goal: "< 300"
+            ),
             Figure(name: "device agent RSS after boot (median)", value: device.rssMiBMedian, unit: "MiB", goal: "< 40"),
         ]
 
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
             .first { $0.hasPrefix("model name") }?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         let date = ISO8601DateFormatter().string(from: Date())
         let results = Results(
-            date: date, cores: cores, cpu: cpu, fsync4KiBPerS: fsync4k, crypto: crypto, registrySQLite: sqlite, registryPostgres: postgres,
-            backup: backup, device: device, curve: curve, figures: figures)
+            date: date,
+            cores: cores,
+            cpu: cpu,
+            fsync4KiBPerS: fsync4k,
+            crypto: crypto,
+            registrySQLite: sqlite,
+            registryPostgres: postgres,
+            backup: backup,
+            device: device,
+            curve: curve,
+            figures: figures
+        )
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -199,16 +194,33 @@ public enum BenchAll {
         try Data(results.markdown.utf8).write(to: folder.appendingPathComponent("results.md"))
         if let curve {
             let chart = SVGChart(
-                title: "Ember on SQLite: latency vs. concurrency (\(cores) cores, client in process)", xLabel: "concurrent clients",
+                title: "Ember on SQLite: latency vs. concurrency (\(cores) cores, client in process)",
+                xLabel: "concurrent clients",
                 yLabel: "latency (ms)",
                 series: [
                     .init(name: "check p50", color: "#1f77b4", points: curve.map { (Double($0.concurrency), $0.checkP50Ms) }),
                     .init(name: "check p90", color: "#2ca02c", points: curve.map { (Double($0.concurrency), $0.checkP90Ms) }),
                     .init(name: "check p99", color: "#d62728", points: curve.map { (Double($0.concurrency), $0.checkP99Ms) }),
-                    .init(name: "registration p50", color: "#1f77b4", dashed: true, points: curve.map { (Double($0.concurrency), $0.registrationP50Ms) }),
-                    .init(name: "registration p90", color: "#2ca02c", dashed: true, points: curve.map { (Double($0.concurrency), $0.registrationP90Ms) }),
-                    .init(name: "registration p99", color: "#d62728", dashed: true, points: curve.map { (Double($0.concurrency), $0.registrationP99Ms) }),
-                ])
+                    .init(
+                        name: "registration p50",
+                        color: "#1f77b4",
+                        dashed: true,
+                        points: curve.map { (Double($0.concurrency), $0.registrationP50Ms) }
+                    ),
+                    .init(
+                        name: "registration p90",
+                        color: "#2ca02c",
+                        dashed: true,
+                        points: curve.map { (Double($0.concurrency), $0.registrationP90Ms) }
+                    ),
+                    .init(
+                        name: "registration p99",
+                        color: "#d62728",
+                        dashed: true,
+                        points: curve.map { (Double($0.concurrency), $0.registrationP99Ms) }
+                    ),
+                ]
+            )
             try Data(chart.svg.utf8).write(to: folder.appendingPathComponent("latency.svg"))
         }
         return results

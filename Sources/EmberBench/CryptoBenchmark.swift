@@ -91,12 +91,20 @@ public enum CryptoBenchmark {
         let openssl = OpenSSLSpeed.measure(seconds: opensslSeconds)
         let megabytes = Double(plaintext.count) / 1_048_576
         return Result(
-            signPerS: sign.perSecond, deviceSignPerS: deviceSign.perSecond, verifyPerS: verify.perSecond,
-            verifyV2PerS: verifyV2.perSecond, hkdfPerS: hkdf.perSecond, ffceSealMBPerS: seal.perSecond * megabytes,
-            ffceOpenMBPerS: open.perSecond * megabytes, opensslSignPerS: openssl?.signPerSecond,
-            opensslVerifyPerS: openssl?.verifyPerSecond, opensslVersion: openssl?.version,
+            signPerS: sign.perSecond,
+            deviceSignPerS: deviceSign.perSecond,
+            verifyPerS: verify.perSecond,
+            verifyV2PerS: verifyV2.perSecond,
+            hkdfPerS: hkdf.perSecond,
+            ffceSealMBPerS: seal.perSecond * megabytes,
+            ffceOpenMBPerS: open.perSecond * megabytes,
+            opensslSignPerS: openssl?.signPerSecond,
+            opensslVerifyPerS: openssl?.verifyPerSecond,
+            opensslVersion: openssl?.version,
             signRatioToOpenssl: openssl.map { sign.perSecond / $0.signPerSecond },
-            verifyRatioToOpenssl: openssl.map { verify.perSecond / $0.verifyPerSecond }, secondsPerFigure: seconds)
+            verifyRatioToOpenssl: openssl.map { verify.perSecond / $0.verifyPerSecond },
+            secondsPerFigure: seconds
+        )
     }
 }
 

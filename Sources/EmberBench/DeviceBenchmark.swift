@@ -1,10 +1,10 @@
 import EmberClient
-import EmberFleet
 import EmberDevice
+import EmberFleet
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `ember bench device`: how fast `ember device run` boots a fresh board and answers HTTP, and its memory after boot.
@@ -24,9 +24,17 @@ public enum DeviceBenchmark {
         public var rssGoalMiB: Double = 40
 
         enum CodingKeys: String, CodingKey {
-            case runs, readyMsMedian = "ready_ms_median", readyMsP90 = "ready_ms_p90", readyMsMax = "ready_ms_max"
-            case rssMiBMedian = "rss_mib_median", rssMiBMax = "rss_mib_max", rssAnonMiBMedian = "rss_anon_mib_median", spawnFloorMsMedian = "spawn_floor_ms_median"
-            case readyGoalMs = "ready_goal_ms", rssGoalMiB = "rss_goal_mib"
+            case runs
+            case readyMsMedian = "ready_ms_median"
+            case readyMsP90 = "ready_ms_p90"
+            case readyMsMax = "ready_ms_max"
+            case rssMiBMedian = "rss_mib_median"
+            case rssMiBMax = "rss_mib_max"
+            case rssAnonMiBMedian = "rss_anon_mib_median"
+            case spawnFloorMsMedian =
+                "spawn_floor_ms_median"
+            case readyGoalMs = "ready_goal_ms"
+            case rssGoalMiB = "rss_goal_mib"
         }
 
         /// The figures as a table.
@@ -102,10 +110,15 @@ public enum DeviceBenchmark {
         let stats = LatencyHistogram(ready)
         let sortedRSS = rss.sorted()
         return Result(
-            runs: runs, readyMsMedian: stats.milliseconds(0.5), readyMsP90: stats.milliseconds(0.9), readyMsMax: stats.milliseconds(1),
-            rssMiBMedian: sortedRSS.isEmpty ? 0 : sortedRSS[sortedRSS.count / 2], rssMiBMax: sortedRSS.last ?? 0,
+            runs: runs,
+            readyMsMedian: stats.milliseconds(0.5),
+            readyMsP90: stats.milliseconds(0.9),
+            readyMsMax: stats.milliseconds(1),
+            rssMiBMedian: sortedRSS.isEmpty ? 0 : sortedRSS[sortedRSS.count / 2],
+            rssMiBMax: sortedRSS.last ?? 0,
             rssAnonMiBMedian: anonymous.isEmpty ? 0 : anonymous.sorted()[anonymous.count / 2],
-            spawnFloorMsMedian: LatencyHistogram(floor).milliseconds(0.5))
+            spawnFloorMsMedian: LatencyHistogram(floor).milliseconds(0.5)
+        )
     }
 
     /// A loopback port nobody listens on now.

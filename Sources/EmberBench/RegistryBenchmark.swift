@@ -2,12 +2,13 @@ import AsyncHTTPClient
 import Crypto
 import Dispatch
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
@@ -90,7 +91,11 @@ public enum RegistryBenchmark {
             configuration.logRequests = false
             configuration.failedAttemptLimit = Int.max / 2
             let registry = Registry(configuration: configuration, store: store)
-            let token = try await registry.tokens.create(name: "bench-\(UUID().uuidString.prefix(8))", role: .admin, by: AuditActor(actor: "bench", client: "local"))
+            let token = try await registry.tokens.create(
+                name: "bench-\(UUID().uuidString.prefix(8))",
+                role: .admin,
+                by: AuditActor(actor: "bench", client: "local")
+            )
             let app = RegistryServer.makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
                 Ports.shared.publish(port)
             }
@@ -103,8 +108,13 @@ public enum RegistryBenchmark {
                 do {
                     let port = try await Ports.shared.wait()
                     let result = try await drive(
-                        baseURL: "http://127.0.0.1:\(port)", token: token, options: options, database: database, inProcess: true,
-                        progress: progress)
+                        baseURL: "http://127.0.0.1:\(port)",
+                        token: token,
+                        options: options,
+                        database: database,
+                        inProcess: true,
+                        progress: progress
+                    )
                     await server.triggerGracefulShutdown()
                     return result
                 } catch {
@@ -121,14 +131,26 @@ public enum RegistryBenchmark {
     }
 
     static func drive(
-        baseURL: String, token: String, options: Options, database: String, inProcess: Bool, progress: @escaping @Sendable (String) -> Void
+        baseURL: String,
+        token: String,
+        options: Options,
+        database: String,
+        inProcess: Bool,
+        progress: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
         var poolConfiguration = HTTPClient.Configuration()
         poolConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.concurrency)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: poolConfiguration)
         do {
             let result = try await drive(
-                http: http, baseURL: baseURL, token: token, options: options, database: database, inProcess: inProcess, progress: progress)
+                http: http,
+                baseURL: baseURL,
+                token: token,
+                options: options,
+                database: database,
+                inProcess: inProcess,
+                progress: progress
+            )
             try await http.shutdown()
             return result
         } catch {
@@ -138,7 +160,12 @@ public enum RegistryBenchmark {
     }
 
     static func drive(
-        http: HTTPClient, baseURL base: String, token: String, options: Options, database: String, inProcess: Bool,
+        http: HTTPClient,
+        baseURL base: String,
+        token: String,
+        options: Options,
+        database: String,
+        inProcess: Bool,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
         let admin = RegistryClient(baseURL: base, token: token, http: http)
@@ -158,7 +185,11 @@ public enum RegistryBenchmark {
         let registrationSamples = try await concurrently(count: options.registrations, concurrency: options.concurrency) { index in
             let start = DispatchTime.now().uptimeNanoseconds
             let reply = try await deviceClient.send(
-                .POST, "/devices/register", headers: [(FireFlyHeader.registrationKey, keys[index]), (FireFlyHeader.contentType, "application/json")], body: bodies[index])
+                .POST,
+                "/devices/register",
+                headers: [(FireFlyHeader.registrationKey, keys[index]), (FireFlyHeader.contentType, "application/json")],
+                body: bodies[index]
+            )
             return (DispatchTime.now().uptimeNanoseconds - start, reply.status == 204)
         }
         let registerSeconds = Double(DispatchTime.now().uptimeNanoseconds - registerStart) / 1e9
@@ -200,15 +231,29 @@ public enum RegistryBenchmark {
         let registrations = LatencyHistogram(registrationSamples.map(\.0))
         let checksPerS = Double(checks.count) / checkSeconds
         let location =
-            !inProcess ? "server \(database)"
+            !inProcess
+            ? "server \(database)"
             : database.hasPrefix("sqlite:") ? "sqlite" : database.split(separator: "@").last.map(String.init) ?? database
         return Result(
-            registrationsPerS: Double(options.registrations) / registerSeconds, registrationP50Ms: registrations.milliseconds(0.5),
-            registrationP90Ms: registrations.milliseconds(0.9), registrationP99Ms: registrations.milliseconds(0.99), keysMintedPerS: Double(options.registrations) / mintSeconds,
-            checksPerS: checksPerS, checkP50Ms: checks.milliseconds(0.5), checkP90Ms: checks.milliseconds(0.9), checkP99Ms: checks.milliseconds(0.99),
-            checkMaxMs: checks.milliseconds(1), errors: errors, serverRssMib: rss, opensslVerifyPerS: openssl?.verifyPerSecond, cores: cores,
-            checkRatioToOpensslLimit: openssl.map { checksPerS / ($0.verifyPerSecond * Double(cores)) }, concurrency: options.concurrency,
-            signature: "v\(options.signature.rawValue)", database: location)
+            registrationsPerS: Double(options.registrations) / registerSeconds,
+            registrationP50Ms: registrations.milliseconds(0.5),
+            registrationP90Ms: registrations.milliseconds(0.9),
+            registrationP99Ms: registrations.milliseconds(0.99),
+            keysMintedPerS: Double(options.registrations) / mintSeconds,
+            checksPerS: checksPerS,
+            checkP50Ms: checks.milliseconds(0.5),
+            checkP90Ms: checks.milliseconds(0.9),
+            checkP99Ms: checks.milliseconds(0.99),
+            checkMaxMs: checks.milliseconds(1),
+            errors: errors,
+            serverRssMib: rss,
+            opensslVerifyPerS: openssl?.verifyPerSecond,
+            cores: cores,
+            checkRatioToOpensslLimit: openssl.map { checksPerS / ($0.verifyPerSecond * Double(cores)) },
+            concurrency: options.concurrency,
+            signature: "v\(options.signature.rawValue)",
+            database: location
+        )
     }
 
     /// Signature headers from a prepared key (the load generator keeps keys to spare the server's CPU).
@@ -238,41 +283,5 @@ public enum RegistryBenchmark {
             }
             return results.compactMap { $0 }
         }
-    }
-}
-
-extension RegistryBenchmark.Result {
-    /// A human table of the figures.
-    public var table: String {
-        func f(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
-        return """
-            registry benchmark (\(database), \(concurrency) concurrent clients, \(signature) signatures, load generator on the same \(cores) cores)
-            figure                         value
-            registrations/s                \(f(registrationsPerS))   (p50 \(f(registrationP50Ms, 2)) ms, p99 \(f(registrationP99Ms, 2)) ms)
-            keys minted/s (admin API)      \(f(keysMintedPerS))
-            signed checks/s                \(f(checksPerS))   (p50 \(f(checkP50Ms, 2)) ms, p99 \(f(checkP99Ms, 2)) ms, max \(f(checkMaxMs, 2)) ms)
-            errors                         \(errors)
-            process RSS (server + clients) \(serverRssMib.map { f($0, 1) + " MiB" } ?? "n/a")
-            openssl verify/s × cores       \(opensslVerifyPerS.map { f($0 * Double(cores)) } ?? "n/a")
-            checks / (openssl verify×cores) \(checkRatioToOpensslLimit.map { f($0, 2) } ?? "n/a")
-            """
-    }
-}
-
-/// Hands the bound port from the server's start callback to the benchmark driver.
-final class Ports: Sendable {
-    static let shared = Ports()
-    private let stream: AsyncStream<Int>
-    private let continuation: AsyncStream<Int>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-    }
-
-    func publish(_ port: Int) { continuation.yield(port) }
-
-    func wait() async throws -> Int {
-        for await port in stream { return port }
-        throw CancellationError()
     }
 }

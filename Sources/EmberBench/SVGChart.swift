@@ -32,10 +32,15 @@ public struct SVGChart: Sendable {
 
     /// The SVG document.
     public var svg: String {
-        let left = 70.0, right = 190.0, top = 50.0, bottom = 60.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let left = 70.0
+        let right = 190.0
+        let top = 50.0
+        let bottom = 60.0
+        let plotWidth = width - left - right
+        let plotHeight = height - top - bottom
         let xs = series.flatMap { $0.points.map(\.x) }.filter { $0 > 0 }
-        let xMin = log2(xs.min() ?? 1), xMax = max(log2(xs.max() ?? 2), xMin + 1)
+        let xMin = log2(xs.min() ?? 1)
+        let xMax = max(log2(xs.max() ?? 2), xMin + 1)
         let yMax = Self.niceCeiling(series.flatMap { $0.points.map(\.y) }.max() ?? 1)
         func px(_ x: Double) -> Double { left + (log2(max(x, 1e-9)) - xMin) / (xMax - xMin) * plotWidth }
         func py(_ y: Double) -> Double { top + plotHeight - y / yMax * plotHeight }
@@ -67,7 +72,8 @@ public struct SVGChart: Sendable {
                 out += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3\" fill=\"\(line.color)\"/>\n"
             }
             let legendY = top + 10 + Double(index) * 20
-            out += "<line x1=\"\(f(width - right + 16))\" y1=\"\(f(legendY))\" x2=\"\(f(width - right + 40))\" y2=\"\(f(legendY))\" stroke=\"\(line.color)\" stroke-width=\"2\"\(dash)/>\n"
+            out +=
+                "<line x1=\"\(f(width - right + 16))\" y1=\"\(f(legendY))\" x2=\"\(f(width - right + 40))\" y2=\"\(f(legendY))\" stroke=\"\(line.color)\" stroke-width=\"2\"\(dash)/>\n"
             out += "<text x=\"\(f(width - right + 46))\" y=\"\(f(legendY + 4))\">\(Self.escape(line.name))</text>\n"
         }
         return out + "</svg>\n"

@@ -1,5 +1,6 @@
 import EmberCore
 import Foundation
+import NIOHTTP1
 
 extension RegistryClient {
     /// `POST /registration-keys`.

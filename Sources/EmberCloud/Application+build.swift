@@ -17,7 +17,12 @@ public struct Registry: Sendable {
     let authAudit: AuthFailureAudit
     let trustedProxies: TrustedProxies
 
-    public init(configuration: RegistryConfiguration, store: any Store, clock: any RegistryClock = SystemClock(), metrics: EmberMetrics = EmberMetrics()) {
+    public init(
+        configuration: RegistryConfiguration,
+        store: any Store,
+        clock: any RegistryClock = SystemClock(),
+        metrics: EmberMetrics = EmberMetrics()
+    ) {
         self.store = store
         self.clock = clock
         self.metrics = metrics
@@ -32,8 +37,14 @@ public struct Registry: Sendable {
         self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
         self.authAudit = AuthFailureAudit(store: store)
         self.authenticator = DeviceAuthenticator(
-            store: store, nonces: nonces, clock: clock, window: SignatureWindow(seconds: configuration.signatureWindow),
-            requireV2: configuration.requireSignatureV2, metrics: metrics, audit: authAudit)
+            store: store,
+            nonces: nonces,
+            clock: clock,
+            window: SignatureWindow(seconds: configuration.signatureWindow),
+            requireV2: configuration.requireSignatureV2,
+            metrics: metrics,
+            audit: authAudit
+        )
         self.devices = Devices(store: store)
         self.backups = Backups(store: store, clock: clock, metrics: metrics)
         self.trustedProxies = configuration.trustedProxies

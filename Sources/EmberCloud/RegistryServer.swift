@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `ember serve`: open the database, migrate, bootstrap the first token, serve until SIGTERM/SIGINT, close cleanly.
 public enum RegistryServer {
@@ -21,7 +22,10 @@ public enum RegistryServer {
 
     /// The HTTP application of a registry; `onRunning` receives the bound port (useful with port 0).
     public static func makeApplication(
-        registry: Registry, configuration: RegistryConfiguration, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
+        registry: Registry,
+        configuration: RegistryConfiguration,
+        logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         Application(
             router: registry.buildRouter(logRequests: configuration.logRequests),
@@ -48,7 +52,10 @@ public enum RegistryServer {
             let group = ServiceGroup(
                 configuration: .init(
                     services: store.isShared ? [.init(service: sweeper), .init(service: app)] : [.init(service: app)],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
             try await group.run()
             try await store.close()
             logger.notice("Ember registry stopped; database closed")

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import EmberClient
 import EmberCore
 import Foundation
+import NIOHTTP1
 import Synchronization
 
 /// `ember fleet boot-storm`: every device of a fleet does its boot-time registration check (and optionally a backup)
@@ -47,9 +48,21 @@ public enum BootStorm {
         public var devicesBooted: Int
 
         enum CodingKeys: String, CodingKey {
-            case devices, concurrency, durationS = "duration_s", signature, requests, requestsPerS = "requests_per_s", p50Ms = "p50_ms"
-            case p90Ms = "p90_ms", p99Ms = "p99_ms", maxMs = "max_ms", statusCounts = "status_counts", errors, errorsByKind = "errors_by_kind"
-            case backupKB = "backup_kb", devicesBooted = "devices_booted"
+            case devices
+            case concurrency
+            case durationS = "duration_s"
+            case signature
+            case requests
+            case requestsPerS = "requests_per_s"
+            case p50Ms = "p50_ms"
+            case p90Ms = "p90_ms"
+            case p99Ms = "p99_ms"
+            case maxMs = "max_ms"
+            case statusCounts = "status_counts"
+            case errors
+            case errorsByKind = "errors_by_kind"
+            case backupKB = "backup_kb"
+            case devicesBooted = "devices_booted"
         }
     }
 
@@ -79,10 +92,22 @@ public enum BootStorm {
         let (done, failed) = tally.counts
         let booted = min(next.withLock { $0 }, fleet.count)
         return Result(
-            devices: fleet.count, concurrency: options.concurrency, durationS: seconds, signature: "v\(options.signature.rawValue)",
-            requests: done + failed, requestsPerS: Double(done + failed) / max(seconds, 1e-9), p50Ms: histogram.milliseconds(0.5),
-            p90Ms: histogram.milliseconds(0.9), p99Ms: histogram.milliseconds(0.99), maxMs: histogram.milliseconds(1),
-            statusCounts: tally.statuses, errors: failed, errorsByKind: tally.errors, backupKB: options.backupKB, devicesBooted: booted)
+            devices: fleet.count,
+            concurrency: options.concurrency,
+            durationS: seconds,
+            signature: "v\(options.signature.rawValue)",
+            requests: done + failed,
+            requestsPerS: Double(done + failed) / max(seconds, 1e-9),
+            p50Ms: histogram.milliseconds(0.5),
+            p90Ms: histogram.milliseconds(0.9),
+            p99Ms: histogram.milliseconds(0.99),
+            maxMs: histogram.milliseconds(1),
+            statusCounts: tally.statuses,
+            errors: failed,
+            errorsByKind: tally.errors,
+            backupKB: options.backupKB,
+            devicesBooted: booted
+        )
     }
 
     /// One device's boot: the signed registration check, then (optionally) an encrypted backup. The signing key is
@@ -99,9 +124,18 @@ public enum BootStorm {
         await request(tally) {
             let path = "/devices/\(uuid)/backup"
             let blob = try FFCEContainer.seal(backup, using: device.master.derive(.backup))
-            let headers = try device.sign(method: "POST", path: path, body: blob, version: signature, at: DeviceTimestamp(epochSeconds: options.epochSeconds()))
+            let headers = try device.sign(
+                method: "POST",
+                path: path,
+                body: blob,
+                version: signature,
+                at: DeviceTimestamp(epochSeconds: options.epochSeconds())
+            )
             return try await client.send(
-                .POST, path, headers: headers.fields.map { ($0.name, $0.value) } + [(FireFlyHeader.contentType, "application/octet-stream")], body: blob
+                .POST,
+                path,
+                headers: headers.fields.map { ($0.name, $0.value) } + [(FireFlyHeader.contentType, "application/octet-stream")],
+                body: blob
             ).status
         }
     }

@@ -3,7 +3,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// One simulated device in a fleet file (one JSON object per line): its identity, master key included —
@@ -52,7 +54,7 @@ public final class FleetWriter: Sendable {
         var line = try JSONEncoder().encode(member)
         line.append(UInt8(ascii: "\n"))
         try descriptor.withLock { fd in
-            let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let written = line.withUnsafeBytes { posixWrite(fd, $0.baseAddress, $0.count) }
             guard written == line.count else { throw FleetError("cannot write \(path): \(String(cString: strerror(errno)))") }
         }
     }
@@ -62,7 +64,7 @@ public final class FleetWriter: Sendable {
         descriptor.withLock { fd in
             guard fd >= 0 else { return }
             fsync(fd)
-            Glibc.close(fd)
+            posixClose(fd)
             fd = -1
         }
     }
@@ -101,4 +103,20 @@ public struct Fleet: Sendable {
     public func device(_ index: Int) -> SimulatedDevice {
         SimulatedDevice(uuid: uuids[index], master: keys[index], productHex: products[index])
     }
+}
+
+private func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(descriptor, buffer, count)
+    #else
+    Darwin.write(descriptor, buffer, count)
+    #endif
+}
+
+private func posixClose(_ descriptor: Int32) {
+    #if canImport(Glibc)
+    Glibc.close(descriptor)
+    #else
+    Darwin.close(descriptor)
+    #endif
 }

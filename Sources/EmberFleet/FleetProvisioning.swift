@@ -3,6 +3,7 @@ import EmberClient
 import EmberCore
 import EmberDevice
 import Foundation
+import NIOHTTP1
 import Synchronization
 
 /// `ember fleet provision`: mints a key per device through the admin API, registers it, appends it to the fleet file.
@@ -43,8 +44,17 @@ public enum FleetProvisioning {
         public var out: String
 
         enum CodingKeys: String, CodingKey {
-            case requested, registered, failed, seconds, devicesPerS = "devices_per_s", p50Ms = "p50_ms", p99Ms = "p99_ms", maxMs = "max_ms"
-            case errorsByKind = "errors_by_kind", stopped, out
+            case requested
+            case registered
+            case failed
+            case seconds
+            case devicesPerS = "devices_per_s"
+            case p50Ms = "p50_ms"
+            case p99Ms = "p99_ms"
+            case maxMs = "max_ms"
+            case errorsByKind = "errors_by_kind"
+            case stopped
+            case out
         }
     }
 
@@ -98,8 +108,17 @@ public enum FleetProvisioning {
         let histogram = tally.histogram
         let (done, failed) = tally.counts
         return Result(
-            requested: options.devices, registered: done, failed: failed, seconds: seconds, devicesPerS: Double(done) / max(seconds, 1e-9),
-            p50Ms: histogram.milliseconds(0.5), p99Ms: histogram.milliseconds(0.99), maxMs: histogram.milliseconds(1),
-            errorsByKind: tally.errors, stopped: stop.isStopped && done + failed < options.devices, out: options.out)
+            requested: options.devices,
+            registered: done,
+            failed: failed,
+            seconds: seconds,
+            devicesPerS: Double(done) / max(seconds, 1e-9),
+            p50Ms: histogram.milliseconds(0.5),
+            p99Ms: histogram.milliseconds(0.99),
+            maxMs: histogram.milliseconds(1),
+            errorsByKind: tally.errors,
+            stopped: stop.isStopped && done + failed < options.devices,
+            out: options.out
+        )
     }
 }

@@ -71,7 +71,10 @@ final class FleetTally: Sendable {
 
 /// Runs `worker` on `concurrency` tasks while reporting progress every half second; returns the elapsed seconds.
 func runWorkers(
-    concurrency: Int, tally: FleetTally, total: Int?, progress: @escaping @Sendable (FleetProgress) -> Void,
+    concurrency: Int,
+    tally: FleetTally,
+    total: Int?,
+    progress: @escaping @Sendable (FleetProgress) -> Void,
     _ worker: @escaping @Sendable () async -> Void
 ) async -> Double {
     let start = ContinuousClock.now

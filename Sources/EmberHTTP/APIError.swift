@@ -19,7 +19,10 @@ public struct APIError: HTTPResponseError {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try context.responseEncoder.encode(
-            ErrorBody(message: message, status: upstreamStatus), from: request, context: context)
+            ErrorBody(message: message, status: upstreamStatus),
+            from: request,
+            context: context
+        )
         response.status = status
         response.headers.append(contentsOf: headers)
         return response

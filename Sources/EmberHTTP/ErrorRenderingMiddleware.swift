@@ -24,7 +24,9 @@ public struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddlewar
             let failure = apiError(for: error, context: context)
             if failure.status == .internalServerError {
                 context.logger.error(
-                    "request failed", metadata: ["ember.error": "\(error)", "ember.error.type": "\(String(reflecting: type(of: error)))"])
+                    "request failed",
+                    metadata: ["ember.error": "\(error)", "ember.error.type": "\(String(reflecting: type(of: error)))"]
+                )
             }
             return try failure.response(from: request, context: context)
         }

@@ -6,11 +6,15 @@ import Logging
 /// `ember admin …`: administration on the database itself (no server needed).
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Administer the registry's database directly.", subcommands: [Token.self])
+        abstract: "Administer the registry's database directly.",
+        subcommands: [Token.self]
+    )
 
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Admin API tokens: shown once at creation, stored as SHA-256.", subcommands: [Create.self, List.self, Revoke.self])
+            abstract: "Admin API tokens: shown once at creation, stored as SHA-256.",
+            subcommands: [Create.self, List.self, Revoke.self]
+        )
     }
 }
 
@@ -41,9 +45,12 @@ extension Admin.Token {
                 if json {
                     print(try JSONOutput.encode(tokens))
                 } else {
-                    print(Table.render(
-                        headers: ["NAME", "ROLE", "CREATED", "REVOKED"],
-                        rows: tokens.map { [$0.name, $0.role.rawValue, Table.time($0.createdAt), $0.revokedAt.map(Table.time) ?? "-"] }))
+                    print(
+                        Table.render(
+                            headers: ["NAME", "ROLE", "CREATED", "REVOKED"],
+                            rows: tokens.map { [$0.name, $0.role.rawValue, Table.time($0.createdAt), $0.revokedAt.map(Table.time) ?? "-"] }
+                        )
+                    )
                 }
             }
         }

@@ -12,7 +12,8 @@ struct Bench: AsyncParsableCommand {
 
     struct Crypto: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign/verify, HKDF and FFCE rates, single core, with the ratio to `openssl speed ecdsap256`.")
+            abstract: "Sign/verify, HKDF and FFCE rates, single core, with the ratio to `openssl speed ecdsap256`."
+        )
 
         @Option(help: "Seconds to measure each figure.")
         var seconds: Double = 2
@@ -43,7 +44,8 @@ struct Bench: AsyncParsableCommand {
     struct Registry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Registrations/s and signed checks/s against an in-process registry on loopback.",
-            discussion: "Client and server share this machine's cores; the ratio compares checks/s with openssl's verify/s × cores.")
+            discussion: "Client and server share this machine's cores; the ratio compares checks/s with openssl's verify/s × cores."
+        )
 
         @Option(help: "Registrations to make (each with a fresh key).") var registrations = 5_000
         @Option(help: "Seconds of signed registration checks.") var duration: Double = 10
@@ -83,7 +85,8 @@ struct Bench: AsyncParsableCommand {
 extension Bench {
     struct Device: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Cold start of `ember device run` on a fresh board to HTTP-ready, and its RSS after boot.")
+            abstract: "Cold start of `ember device run` on a fresh board to HTTP-ready, and its RSS after boot."
+        )
 
         @Option(help: "Cold starts to measure.") var runs = 20
         @Flag(help: "Print one JSON object instead of the table.") var json = false
@@ -107,7 +110,8 @@ extension Bench {
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "512 KiB encrypted backups through a real `ember serve` (SQLite): uploads/s, restores/s, seal MB/s, server RSS.",
-            discussion: "Anchors from the same run: openssl's AES-256-GCM MB/s and this disk's 512 KiB write+fsync/s.")
+            discussion: "Anchors from the same run: openssl's AES-256-GCM MB/s and this disk's 512 KiB write+fsync/s."
+        )
 
         @Option(help: "Simulated devices uploading at once.") var devices = 32
         @Option(help: "Seconds of uploads, then of restores.") var duration: Double = 10
@@ -137,7 +141,8 @@ extension Bench {
             abstract: "Every benchmark: crypto, registry (SQLite, and PostgreSQL when given), backup, device agent.",
             discussion: """
                 Writes DIR/results.json and DIR/results.md (a table with each figure's physical anchor from the same run:                 openssl sign/verify and AES-GCM, disk write+fsync, process spawn) and, with --plot, DIR/latency.svg:                 latency percentiles vs. concurrency for checks and registrations. Build with -c release for real figures.
-                """)
+                """
+        )
 
         @Option(help: "Folder for the results.") var out = "bench"
         @Flag(help: "Also measure latency vs. concurrency and draw it (DIR/latency.svg).") var plot = false

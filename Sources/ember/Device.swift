@@ -9,7 +9,8 @@ struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device",
         abstract: "Simulate a FireFly controller: create a board, run its HW-Reg agent, inspect it, inject faults.",
-        subcommands: [Init.self, Run.self, Show.self, Fault.self])
+        subcommands: [Init.self, Run.self, Show.self, Fault.self]
+    )
 
     struct BoardFolder: ParsableArguments {
         @Option(help: "The board's folder.") var dir: String
@@ -48,7 +49,8 @@ struct DeviceCommand: AsyncParsableCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Boot the board and serve the HW-Reg API until SIGTERM/SIGINT.",
-            discussion: "The OLED (IP, MACs, the visual token, the registration state) is mirrored to DIR/display.txt and the log.")
+            discussion: "The OLED (IP, MACs, the visual token, the registration state) is mirrored to DIR/display.txt and the log."
+        )
 
         @OptionGroup var board: BoardFolder
         @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -57,7 +59,8 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "Signature of cloud requests: v2 (Ember) or v1 (FireFly cloud).") var signature: SignatureVersion = .v2
         @Option(help: "Longest wait between retries of a pending registration, seconds.") var retryCap: Double = 60
         @Option(
-            help: "Seconds between automatic cloud backups. [env: CLOUD_BACKUP_INTERVAL_SECONDS] (default: the device config's, else 86400)")
+            help: "Seconds between automatic cloud backups. [env: CLOUD_BACKUP_INTERVAL_SECONDS] (default: the device config's, else 86400)"
+        )
         var backupInterval: Double?
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
@@ -101,7 +104,8 @@ struct DeviceCommand: AsyncParsableCommand {
 
     struct Fault: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inject or clear faults in a board; a running agent sees them at its next boot (POST /api/mcu/reboot).")
+            abstract: "Inject or clear faults in a board; a running agent sees them at its next boot (POST /api/mcu/reboot)."
+        )
 
         @OptionGroup var board: BoardFolder
         @Option(help: "Take the peripheral at this I2C address offline (e.g. 0x21); repeatable.") var offline: [String] = []
@@ -120,7 +124,9 @@ struct DeviceCommand: AsyncParsableCommand {
                 for (texts, state) in [(offline, false), (online, true)] {
                     for text in texts {
                         guard let index = spec.peripherals.firstIndex(where: { $0.addressText.lowercased() == text.lowercased() }) else {
-                            throw ValidationError("no peripheral at \(text); this board has \(spec.peripherals.map(\.addressText).joined(separator: ", "))")
+                            throw ValidationError(
+                                "no peripheral at \(text); this board has \(spec.peripherals.map(\.addressText).joined(separator: ", "))"
+                            )
                         }
                         spec.peripherals[index].online = state
                     }

@@ -32,12 +32,17 @@ struct Devices: AsyncParsableCommand {
             if options.json {
                 print(try JSONOutput.encode(devices))
             } else {
-                print(Table.render(
-                    headers: ["UUID", "PRODUCT", "CLASS", "REGISTERED", "BY", "STATUS"],
-                    rows: devices.map {
-                        [$0.uuid, $0.productID, $0.deviceClass, Table.time($0.registrationDate), $0.registeredBy,
-                         $0.decommissionedAt == nil ? "active" : "decommissioned"]
-                    }))
+                print(
+                    Table.render(
+                        headers: ["UUID", "PRODUCT", "CLASS", "REGISTERED", "BY", "STATUS"],
+                        rows: devices.map {
+                            [
+                                $0.uuid, $0.productID, $0.deviceClass, Table.time($0.registrationDate), $0.registeredBy,
+                                $0.decommissionedAt == nil ? "active" : "decommissioned",
+                            ]
+                        }
+                    )
+                )
             }
         }
     }

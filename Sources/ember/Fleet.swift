@@ -1,13 +1,13 @@
 import ArgumentParser
 import EmberClient
-import EmberFleet
 import EmberCore
 import EmberDevice
+import EmberFleet
 import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `ember fleet …`: thousands of simulated devices against a real registry.
@@ -15,7 +15,8 @@ struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet",
         abstract: "Simulate a fleet: provision thousands of devices, then storm the registry with their boot-time checks.",
-        subcommands: [Provision.self, BootStormCommand.self])
+        subcommands: [Provision.self, BootStormCommand.self]
+    )
 
     struct Provision: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -24,7 +25,8 @@ struct FleetCommand: AsyncParsableCommand {
                 Each registered device is appended to --out at once (one JSON line with its master key; the file is \
                 created with mode 0600). Ctrl-C stops cleanly: devices in flight finish and the file holds every device \
                 that registered.
-                """)
+                """
+        )
 
         @Option(help: "Registry URL. [env: EMBER_SERVER] (default: http://127.0.0.1:8080)") var server: String?
         @Option(help: "Admin or operator token. [env: EMBER_TOKEN]") var token: String?
@@ -51,8 +53,13 @@ struct FleetCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
             let options = FleetProvisioning.Options(
-                server: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080", token: token, devices: devices,
-                concurrency: concurrency, out: out, products: chosen)
+                server: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080",
+                token: token,
+                devices: devices,
+                concurrency: concurrency,
+                out: out,
+                products: chosen
+            )
             let stop = StopSignal()
             let interrupt = InterruptHandler(stop)
             let bar = ProgressBar(label: "provisioning")
@@ -68,7 +75,8 @@ struct FleetCommand: AsyncParsableCommand {
                     (\(String(format: "%.0f", result.devicesPerS))/s; p50 \(String(format: "%.1f", result.p50Ms)) ms, \
                     p99 \(String(format: "%.1f", result.p99Ms)) ms per device)\(result.stopped ? " — stopped by Ctrl-C" : "")
                     fleet file: \(result.out)
-                    """)
+                    """
+                )
                 if !result.errorsByKind.isEmpty {
                     print("failures: " + result.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 }
@@ -81,7 +89,8 @@ struct FleetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "boot-storm",
             abstract: "Every device of a fleet does its boot-time registration check (and optionally a backup), for a while.",
-            discussion: "Signing keys are derived from each device's master key for every request and dropped after it.")
+            discussion: "Signing keys are derived from each device's master key for every request and dropped after it."
+        )
 
         @Option(help: "Registry URL. [env: EMBER_SERVER] (default: http://127.0.0.1:8080)") var server: String?
         @Option(help: "The fleet file `ember fleet provision` wrote.") var fleet = "fleet.jsonl"
@@ -101,8 +110,13 @@ struct FleetCommand: AsyncParsableCommand {
             let members: Fleet
             do { members = try Fleet(path: fleet) } catch { throw ValidationError("\(error)") }
             let options = BootStorm.Options(
-                server: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080", fleet: members, concurrency: concurrency,
-                duration: duration, signature: signature, backupKB: backupKb)
+                server: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080",
+                fleet: members,
+                concurrency: concurrency,
+                duration: duration,
+                signature: signature,
+                backupKB: backupKb
+            )
             let stop = StopSignal()
             let interrupt = InterruptHandler(stop)
             let bar = ProgressBar(label: "boot storm", expectedSeconds: duration)
@@ -122,7 +136,8 @@ struct FleetCommand: AsyncParsableCommand {
                 latency       p50 \(f(result.p50Ms, 2)) ms  p90 \(f(result.p90Ms, 2)) ms  p99 \(f(result.p99Ms, 2)) ms  max \(f(result.maxMs, 2)) ms
                 statuses      \(result.statusCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
                 errors        \(result.errors)\(result.errorsByKind.isEmpty ? "" : " (" + result.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
-                """)
+                """
+            )
         }
     }
 }

@@ -4,7 +4,10 @@ import Logging
 
 /// Options every command that opens the database shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Database URL: sqlite:PATH or postgres://user:password@host:5432/db?sslmode=require&pool=10. [env: EMBER_DATABASE_URL] (default: sqlite:./ember-data/ember.sqlite)")
+    @Option(
+        help:
+            "Database URL: sqlite:PATH or postgres://user:password@host:5432/db?sslmode=require&pool=10. [env: EMBER_DATABASE_URL] (default: sqlite:./ember-data/ember.sqlite)"
+    )
     var database: String?
 
     var resolved: String {

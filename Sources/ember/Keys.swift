@@ -5,7 +5,9 @@ import EmberCore
 /// `ember keys …`: registration keys over the admin API.
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mint, list and revoke single-use registration keys.", subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "Mint, list and revoke single-use registration keys.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mint a key (6 characters, single use, expires after the TTL).")
@@ -39,7 +41,12 @@ struct Keys: AsyncParsableCommand {
             if options.json {
                 print(try JSONOutput.encode(RegistrationKeyList(registrationKeys: keys)))
             } else {
-                print(Table.render(headers: ["KEY", "GENERATED", "EXPIRES"], rows: keys.map { [$0.key, Table.time($0.generatedAt), Table.time($0.expiresAt)] }))
+                print(
+                    Table.render(
+                        headers: ["KEY", "GENERATED", "EXPIRES"],
+                        rows: keys.map { [$0.key, Table.time($0.generatedAt), Table.time($0.expiresAt)] }
+                    )
+                )
             }
         }
     }

@@ -7,7 +7,9 @@ import Logging
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply or list database migrations (ember serve also applies them at start).",
-        subcommands: [Apply.self, Status.self], defaultSubcommand: Apply.self)
+        subcommands: [Apply.self, Status.self],
+        defaultSubcommand: Apply.self
+    )
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply every pending migration.")
@@ -33,9 +35,12 @@ struct Migrate: AsyncParsableCommand {
                 if json {
                     print(try JSONOutput.encode(states))
                 } else {
-                    print(Table.render(
-                        headers: ["VERSION", "NAME", "APPLIED"],
-                        rows: states.map { [String($0.version), $0.name, $0.appliedAt.map(Table.time) ?? "pending"] }))
+                    print(
+                        Table.render(
+                            headers: ["VERSION", "NAME", "APPLIED"],
+                            rows: states.map { [String($0.version), $0.name, $0.appliedAt.map(Table.time) ?? "pending"] }
+                        )
+                    )
                 }
             }
         }

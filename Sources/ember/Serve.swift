@@ -6,7 +6,8 @@ import Logging
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the cloud registry (embedded SQLite by default).",
-        discussion: "Each option falls back to its EMBER_* variable, then to the default shown.")
+        discussion: "Each option falls back to its EMBER_* variable, then to the default shown."
+    )
 
     @Option(help: "Address to listen on. [env: EMBER_HOST] (default: 127.0.0.1)")
     var host: String?
@@ -40,9 +41,11 @@ struct Serve: AsyncParsableCommand {
         configuration.port = try port ?? Environment.integer("EMBER_PORT") ?? configuration.port
         configuration.database = database.resolved
         configuration.registrationKeyTTL = Int64(
-            try registrationKeyTTL ?? Environment.integer("EMBER_REGISTRATION_KEY_TTL_SECONDS") ?? Int(configuration.registrationKeyTTL))
+            try registrationKeyTTL ?? Environment.integer("EMBER_REGISTRATION_KEY_TTL_SECONDS") ?? Int(configuration.registrationKeyTTL)
+        )
         configuration.signatureWindow = Int64(
-            try signatureWindow ?? Environment.integer("EMBER_SIGNATURE_WINDOW_SECONDS") ?? Int(configuration.signatureWindow))
+            try signatureWindow ?? Environment.integer("EMBER_SIGNATURE_WINDOW_SECONDS") ?? Int(configuration.signatureWindow)
+        )
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
         configuration.logRequests = !quiet
@@ -54,10 +57,11 @@ struct Serve: AsyncParsableCommand {
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("port must be 0…65535") }
         guard configuration.registrationKeyTTL > 0 else { throw ValidationError("the registration key TTL must be positive") }
         guard configuration.signatureWindow > 0 else { throw ValidationError("the signature window must be positive") }
-        let level = try logLevel ?? Environment.string("EMBER_LOG_LEVEL").map {
-            guard let level = Logger.Level(rawValue: $0) else { throw ValidationError("EMBER_LOG_LEVEL: unknown level '\($0)'") }
-            return level
-        } ?? .info
+        let level =
+            try logLevel ?? Environment.string("EMBER_LOG_LEVEL").map {
+                guard let level = Logger.Level(rawValue: $0) else { throw ValidationError("EMBER_LOG_LEVEL: unknown level '\($0)'") }
+                return level
+            } ?? .info
         let logger = LoggingSetup.bootstrap(level: level)
         try await RegistryServer.run(configuration: configuration, logger: logger)
     }

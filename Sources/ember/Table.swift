@@ -1,4 +1,5 @@
 import EmberCore
+import Foundation
 
 /// Plain aligned text tables for human output.
 enum Table {

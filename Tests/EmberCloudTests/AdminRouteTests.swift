@@ -1,10 +1,11 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// Admin reads, operations endpoints and metrics.

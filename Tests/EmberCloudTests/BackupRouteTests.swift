@@ -1,7 +1,7 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,7 +10,8 @@ import NIOCore
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
+import NIOFoundationEssentialsCompat
 #endif
 
 /// `POST/GET/DELETE /devices/{uuid}/backup` on both databases.
@@ -19,8 +20,14 @@ struct BackupRouteTests {
 
     /// A signed backup request by `device` (as `signer`, when another device signs).
     static func send(
-        _ client: some TestClientProtocol, _ test: TestRegistry, _ method: HTTPRequest.Method, _ device: SimulatedDevice,
-        signer: SimulatedDevice? = nil, body: Data = Data(), headers extra: HTTPFields = [:], path: String? = nil
+        _ client: some TestClientProtocol,
+        _ test: TestRegistry,
+        _ method: HTTPRequest.Method,
+        _ device: SimulatedDevice,
+        signer: SimulatedDevice? = nil,
+        body: Data = Data(),
+        headers extra: HTTPFields = [:],
+        path: String? = nil
     ) async throws -> TestResponse {
         let path = path ?? Self.path(device)
         let signed = try (signer ?? device).sign(method: method.rawValue, path: path, body: body, at: test.now)
@@ -60,8 +67,13 @@ struct BackupRouteTests {
 
             test.clock.advance(by: 60)
             let unchanged = try await Self.send(
-                client, test, .post, device, body: try Self.sealed(plaintext, for: device),
-                headers: [.eTag: BackupETag.quoted(etag), .ifNoneMatch: BackupETag.quoted(etag)])
+                client,
+                test,
+                .post,
+                device,
+                body: try Self.sealed(plaintext, for: device),
+                headers: [.eTag: BackupETag.quoted(etag), .ifNoneMatch: BackupETag.quoted(etag)]
+            )
             #expect(unchanged.status == .notModified)
             #expect(try await test.store.backup(uuid: DeviceUUID.format(device.uuid))?.blob == blob, "304 writes nothing")
             #expect(try await test.store.backupInfo(uuid: DeviceUUID.format(device.uuid))?.lastBackupDate == test.clock.now() - 60)
@@ -115,8 +127,11 @@ struct BackupRouteTests {
                 #expect(response.message == message)
             }
             let declared = try await client.execute(
-                uri: Self.path(device), method: .post, headers: [.contentLength: String(BackupLimits.maxBlob + 1)],
-                body: ByteBuffer(repeating: 0, count: BackupLimits.maxBlob + 1))
+                uri: Self.path(device),
+                method: .post,
+                headers: [.contentLength: String(BackupLimits.maxBlob + 1)],
+                body: ByteBuffer(repeating: 0, count: BackupLimits.maxBlob + 1)
+            )
             #expect(declared.status == .contentTooLarge)
             let largest = try Self.sealed(Data(repeating: 0x41, count: BackupLimits.maxPlaintext), for: device)
             #expect(largest.count == BackupLimits.maxBlob)
@@ -156,7 +171,10 @@ struct BackupRouteTests {
             let clock = ManualClock(start: Int64(Date().timeIntervalSince1970))
             let registry = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
             let app = Application(
-                router: registry.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestRegistry.logger)
+                router: registry.buildRouter(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: TestRegistry.logger
+            )
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 let admin = try await registry.tokens.create(name: "admin", role: .admin, by: AuditActor(actor: "t", client: "t"))
@@ -199,7 +217,16 @@ struct BackupRouteTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         try #require(connected)
-        let sent = data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        let sent = data.withUnsafeBytes { socketSend(fd, $0.baseAddress, $0.count) }
         try #require(sent == data.count)
     }
+}
+
+/// `send(2)`, which the suite's own `send` helpers hide.
+private func socketSend(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.send(descriptor, buffer, count, 0)
+    #else
+    Darwin.send(descriptor, buffer, count, 0)
+    #endif
 }

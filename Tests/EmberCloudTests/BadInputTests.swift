@@ -1,7 +1,7 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -63,7 +63,7 @@ struct BadInputTests {
     ]
 
     @Test func malformedRegistrationsAre4xxWithAMessageAndSpendNothing() async throws {
-        try await TestRegistry.with({ $0.failedAttemptLimit = 1_000 }) { test, client in
+        try await TestRegistry.with(.testing { $0.failedAttemptLimit = 1_000 }) { test, client in
             let key = try await client.mintKey(test.adminToken)
             for (index, (body, contentType, status)) in Self.registrationCases.enumerated() {
                 let response = try await client.register(Data(body.utf8), key: key, contentType: contentType)

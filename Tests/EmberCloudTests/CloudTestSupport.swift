@@ -1,7 +1,7 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import EmberHTTP
 import Foundation
 import HTTPTypes
@@ -9,6 +9,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import Testing
 
 /// A fresh registry on its own SQLite file, a manual clock, an admin and an operator token.
@@ -27,13 +28,11 @@ struct TestRegistry: Sendable {
 
     /// Opens a throwaway database, migrates it and hands `body` a registry and its router client; closes it after.
     static func with(
-        _ configure: (inout RegistryConfiguration) -> Void = { _ in },
+        _ configuration: RegistryConfiguration = RegistryConfiguration(),
         _ body: @Sendable (TestRegistry, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await withStore { store in
             let clock = ManualClock()
-            var configuration = RegistryConfiguration()
-            configure(&configuration)
             let registry = Registry(configuration: configuration, store: store, clock: clock)
             let actor = AuditActor(actor: "test", client: "local")
             let admin = try await registry.tokens.create(name: "admin", role: .admin, by: actor)
@@ -107,5 +106,14 @@ extension SimulatedDevice {
     func registrationJSON() throws -> [String: Any] {
         let data = try JSONEncoder().encode(registrationBody())
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+}
+
+extension RegistryConfiguration {
+    /// The default configuration with `change` applied, for `TestRegistry.with(_:_:)`.
+    static func testing(_ change: (inout RegistryConfiguration) -> Void) -> RegistryConfiguration {
+        var configuration = RegistryConfiguration()
+        change(&configuration)
+        return configuration
     }
 }

@@ -2,6 +2,7 @@ import EmberClient
 import EmberCloud
 import Foundation
 import HTTPTypes
+import Hummingbird
 import Testing
 import Yams
 

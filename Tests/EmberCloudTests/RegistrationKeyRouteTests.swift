@@ -1,7 +1,7 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -20,8 +20,12 @@ struct RegistrationKeyRouteTests {
     }
 
     @Test func ttlIsConfigurable() async throws {
-        try await TestRegistry.with({ $0.registrationKeyTTL = 60 }) { test, client in
-            let response = try await client.execute(uri: "/registration-keys", method: .post, headers: [.authorization: "Bearer \(test.operatorToken)"])
+        try await TestRegistry.with(.testing { $0.registrationKeyTTL = 60 }) { test, client in
+            let response = try await client.execute(
+                uri: "/registration-keys",
+                method: .post,
+                headers: [.authorization: "Bearer \(test.operatorToken)"]
+            )
             #expect(try response.decode(RegistrationKeyCreated.self).expiresAt == test.clock.now() + 60)
         }
     }

@@ -1,10 +1,11 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// `POST /devices/register`: every row of the contract table, the order of checks, races and expiry.
@@ -134,7 +135,11 @@ struct RegistrationRouteTests {
             #expect(reuse.status == .unauthorized && reuse.message == message)
 
             let revoked = try await client.mintKey(test.adminToken)
-            _ = try await client.execute(uri: "/registration-keys/\(revoked)", method: .delete, headers: [.authorization: "Bearer \(test.adminToken)"])
+            _ = try await client.execute(
+                uri: "/registration-keys/\(revoked)",
+                method: .delete,
+                headers: [.authorization: "Bearer \(test.adminToken)"]
+            )
             #expect(try await client.register(SimulatedDevice(), key: revoked).message == message)
 
             let expiring = try await client.mintKey(test.adminToken)
@@ -173,7 +178,7 @@ struct RegistrationRouteTests {
     }
 
     @Test func fiftyRacingRegistrationsWithOneKeyMakeExactlyOneDevice() async throws {
-        try await TestRegistry.with({ $0.failedAttemptLimit = 1_000 }) { test, client in
+        try await TestRegistry.with(.testing { $0.failedAttemptLimit = 1_000 }) { test, client in
             let key = try await client.mintKey(test.adminToken)
             let devices = (0..<50).map { _ in SimulatedDevice() }
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -1,7 +1,7 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import EmberTestSupport
 import Foundation
 import HTTPTypes
@@ -11,7 +11,11 @@ import Testing
 /// `GET /devices/{uuid}/registration` and the signed-request rules.
 struct SignedRequestRouteTests {
     /// Registers a fresh device and returns it.
-    static func registered(_ test: TestRegistry, _ client: some TestClientProtocol, _ device: SimulatedDevice = SimulatedDevice()) async throws
+    static func registered(
+        _ test: TestRegistry,
+        _ client: some TestClientProtocol,
+        _ device: SimulatedDevice = SimulatedDevice()
+    ) async throws
         -> SimulatedDevice
     {
         let response = try await client.register(device, key: try await client.mintKey(test.adminToken))
@@ -44,13 +48,19 @@ struct SignedRequestRouteTests {
             try await TestRegistry.with { test, client in
                 test.clock.advance(by: clock - test.clock.now())
                 let device = SimulatedDevice(
-                    uuid: try #require(DeviceUUID.parse(vector.uuid)), master: try MasterKey(bytes: Data(vectorHex: vector.masterKeyHex)))
+                    uuid: try #require(DeviceUUID.parse(vector.uuid)),
+                    master: try MasterKey(bytes: Data(vectorHex: vector.masterKeyHex))
+                )
                 _ = try await Self.registered(test, client, device)
                 let stored = try await test.store.device(uuid: vector.uuid)
                 #expect(stored?.publicKey == vector.publicKeyB64)
                 let headers = RequestSigner.Headers(
-                    uuid: vector.uuid, nonce: vector.signatureV1.nonceB64, timestamp: vector.signatureV1.timestamp,
-                    signature: vector.signatureV1.signatureDerB64, version: .v1)
+                    uuid: vector.uuid,
+                    nonce: vector.signatureV1.nonceB64,
+                    timestamp: vector.signatureV1.timestamp,
+                    signature: vector.signatureV1.signatureDerB64,
+                    version: .v1
+                )
                 #expect(try await client.checkRegistration(headers).status == .ok)
                 var wrong = headers
                 wrong.signature = vectors.mustReject.wrongKeySignatureDerB64
@@ -150,7 +160,7 @@ struct SignedRequestRouteTests {
     }
 
     @Test func requireSignatureV2RefusesV1() async throws {
-        try await TestRegistry.with({ $0.requireSignatureV2 = true }) { test, client in
+        try await TestRegistry.with(.testing { $0.requireSignatureV2 = true }) { test, client in
             let device = try await Self.registered(test, client)
             let v1 = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), version: .v1, at: test.now))
             #expect(v1.status == .unauthorized)

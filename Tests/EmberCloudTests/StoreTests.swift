@@ -1,7 +1,7 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import Foundation
 import HTTPTypes
 import SQLKit
@@ -11,12 +11,19 @@ import Testing
 
 /// The store's own guarantees: migrations, protective triggers, atomic key spending.
 struct StoreTests {
-    static func register(_ store: any Store, _ device: SimulatedDevice = SimulatedDevice(), key: String = "KEY001", now: Int64 = 1_767_225_600)
+    static func register(
+        _ store: any Store,
+        _ device: SimulatedDevice = SimulatedDevice(),
+        key: String = "KEY001",
+        now: Int64 = 1_767_225_600
+    )
         async throws -> RegistrationOutcome
     {
         let audit = AuditEvent(at: now, by: AuditActor(actor: "test", client: "local"), action: "key.minted", subject: key)
         _ = try await store.insertRegistrationKey(
-            RegistrationKeyRecord(key: key, createdBy: "test", generatedAt: now, expiresAt: now + 1_800), audit: audit)
+            RegistrationKeyRecord(key: key, createdBy: "test", generatedAt: now, expiresAt: now + 1_800),
+            audit: audit
+        )
         return try await store.register(try device.registrationBody().validated(), key: key, now: now, by: AuditActor(actor: "d", client: "c"))
     }
 
@@ -71,12 +78,17 @@ struct StoreTests {
             let now: Int64 = 1_767_225_600
             _ = try await store.insertRegistrationKey(
                 RegistrationKeyRecord(key: "RACE01", createdBy: "test", generatedAt: now, expiresAt: now + 60),
-                audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "RA****"))
+                audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "RA****")
+            )
             let outcomes = try await withThrowingTaskGroup(of: RegistrationOutcome.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
                         try await store.register(
-                            try SimulatedDevice().registrationBody().validated(), key: "RACE01", now: now, by: AuditActor(actor: "d", client: "c"))
+                            try SimulatedDevice().registrationBody().validated(),
+                            key: "RACE01",
+                            now: now,
+                            by: AuditActor(actor: "d", client: "c")
+                        )
                     }
                 }
                 return try await group.reduce(into: [RegistrationOutcome]()) { $0.append($1) }
@@ -91,9 +103,14 @@ struct StoreTests {
             let now: Int64 = 1_767_225_600
             _ = try await store.insertRegistrationKey(
                 RegistrationKeyRecord(key: "OLD001", createdBy: "t", generatedAt: now, expiresAt: now + 10),
-                audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "OL****"))
+                audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "OL****")
+            )
             let outcome = try await store.register(
-                try SimulatedDevice().registrationBody().validated(), key: "OLD001", now: now + 10, by: AuditActor(actor: "d", client: "c"))
+                try SimulatedDevice().registrationBody().validated(),
+                key: "OLD001",
+                now: now + 10,
+                by: AuditActor(actor: "d", client: "c")
+            )
             #expect(outcome == .invalidKey)
             #expect(try await store.registrationKey("OLD001")?.spentAt == nil)
         }

@@ -1,12 +1,13 @@
 import EmberClient
-import EmberFleet
 import EmberCloud
 import EmberCore
+import EmberFleet
 import EmberHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOFoundationEssentialsCompat
 import Testing
 
 /// `X-Forwarded-For` is believed only from trusted proxies.
@@ -35,13 +36,19 @@ struct TrustedProxyTests {
             var configuration = RegistryConfiguration()
             configuration.trustedProxies = try TrustedProxies(list)
             let registry = Registry(configuration: configuration, store: store, clock: ManualClock())
-            let app = Application(router: registry.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestRegistry.logger)
+            let app = Application(
+                router: registry.buildRouter(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: TestRegistry.logger
+            )
             try await app.test(.live) { client in
                 let body = try JSONEncoder().encode(SimulatedDevice().registrationBody())
                 let response = try await client.execute(
-                    uri: "/devices/register", method: .post,
+                    uri: "/devices/register",
+                    method: .post,
                     headers: [.xRegistrationKey: "NOPE00", .contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: forwardedFor],
-                    body: ByteBuffer(data: body))
+                    body: ByteBuffer(data: body)
+                )
                 #expect(response.status == .unauthorized)
             }
             result = try await store.auditEntries(limit: 10, after: nil).first { $0.action == "registration.refused" }?.client

@@ -4,10 +4,12 @@ import Testing
 
 /// Timestamps, the acceptance window and signature-header parsing.
 struct SigningTests {
-    @Test(arguments: [
-        ("1970-01-01T00:00:00Z", 0), ("2025-05-09T12:00:00Z", 1_746_792_000), ("2000-02-29T23:59:59Z", 951_868_799),
-        ("2026-01-01T12:34:50Z", 1_767_270_890), ("9999-12-31T23:59:59Z", 253_402_300_799),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("1970-01-01T00:00:00Z", 0), ("2025-05-09T12:00:00Z", 1_746_792_000), ("2000-02-29T23:59:59Z", 951_868_799),
+            ("2026-01-01T12:34:50Z", 1_767_270_890), ("9999-12-31T23:59:59Z", 253_402_300_799),
+        ] as [(String, Int64)]
+    )
     func timestampParsesAndFormats(text: String, epoch: Int64) throws {
         let timestamp = try #require(DeviceTimestamp(text))
         #expect(timestamp.epochSeconds == epoch)
@@ -45,21 +47,30 @@ struct SigningTests {
     static let nonce = Data(repeating: 7, count: 32).base64EncodedString()
     static let signature = Data(repeating: 1, count: 70).base64EncodedString()
 
-    @Test(arguments: [
-        (nil, nonce, "2025-05-09T12:00:00Z", signature, nil, DeviceAuthError.missingHeaders),
-        ("u", nil, "2025-05-09T12:00:00Z", signature, nil, .missingHeaders),
-        ("u", nonce, nil, signature, nil, .missingHeaders),
-        ("u", nonce, "2025-05-09T12:00:00Z", nil, nil, .missingHeaders),
-        ("u", "", "2025-05-09T12:00:00Z", signature, nil, .missingHeaders),
-        ("u", "%%%", "2025-05-09T12:00:00Z", signature, nil, .invalidBase64),
-        ("u", nonce, "2025-05-09T12:00:00Z", "not base64", nil, .invalidBase64),
-        ("u", Data(count: 31).base64EncodedString(), "2025-05-09T12:00:00Z", signature, nil, .nonceLength),
-        ("u", Data(count: 33).base64EncodedString(), "2025-05-09T12:00:00Z", signature, nil, .nonceLength),
-        ("u", nonce, "yesterday", signature, nil, .invalidTimestamp),
-        ("u", nonce, "2025-05-09T12:00:00Z", signature, "3", .unsupportedVersion),
-        ("u", nonce, "2025-05-09T12:00:00Z", signature, "", .unsupportedVersion),
-    ] as [(String?, String?, String?, String?, String?, DeviceAuthError)])
-    func malformedHeadersGiveTypedErrors(uuid: String?, nonce: String?, timestamp: String?, signature: String?, version: String?, error: DeviceAuthError) {
+    @Test(
+        arguments: [
+            (nil, nonce, "2025-05-09T12:00:00Z", signature, nil, DeviceAuthError.missingHeaders),
+            ("u", nil, "2025-05-09T12:00:00Z", signature, nil, .missingHeaders),
+            ("u", nonce, nil, signature, nil, .missingHeaders),
+            ("u", nonce, "2025-05-09T12:00:00Z", nil, nil, .missingHeaders),
+            ("u", "", "2025-05-09T12:00:00Z", signature, nil, .missingHeaders),
+            ("u", "%%%", "2025-05-09T12:00:00Z", signature, nil, .invalidBase64),
+            ("u", nonce, "2025-05-09T12:00:00Z", "not base64", nil, .invalidBase64),
+            ("u", Data(count: 31).base64EncodedString(), "2025-05-09T12:00:00Z", signature, nil, .nonceLength),
+            ("u", Data(count: 33).base64EncodedString(), "2025-05-09T12:00:00Z", signature, nil, .nonceLength),
+            ("u", nonce, "yesterday", signature, nil, .invalidTimestamp),
+            ("u", nonce, "2025-05-09T12:00:00Z", signature, "3", .unsupportedVersion),
+            ("u", nonce, "2025-05-09T12:00:00Z", signature, "", .unsupportedVersion),
+        ] as [(String?, String?, String?, String?, String?, DeviceAuthError)]
+    )
+    func malformedHeadersGiveTypedErrors(
+        uuid: String?,
+        nonce: String?,
+        timestamp: String?,
+        signature: String?,
+        version: String?,
+        error: DeviceAuthError
+    ) {
         #expect(throws: error) {
             try SignedRequest(uuid: uuid, nonce: nonce, timestamp: timestamp, signature: signature, version: version)
         }
@@ -68,7 +79,8 @@ struct SigningTests {
     @Test func messagesAreFireFlysExactText() {
         #expect(
             DeviceAuthError.missingHeaders.message
-                == "X-Device-UUID, X-Device-Nonce, X-Device-Timestamp, and X-Device-Signature headers are required")
+                == "X-Device-UUID, X-Device-Nonce, X-Device-Timestamp, and X-Device-Signature headers are required"
+        )
         #expect(DeviceAuthError.invalidBase64.message == "X-Device-Nonce and X-Device-Signature must be valid Base64")
         #expect(DeviceAuthError.nonceLength.message == "X-Device-Nonce must be 32 bytes")
         #expect(DeviceAuthError.invalidTimestamp.message == "X-Device-Timestamp must be ISO 8601 UTC (e.g. 2025-05-09T12:00:00Z)")
@@ -88,9 +100,12 @@ struct SigningTests {
             }
             let signatureBytes = (0..<Int(generator.next(upperBound: UInt64(80)))).map { _ in UInt8.random(in: 0...255, using: &generator) }
             if let request = try? SignedRequest(
-                uuid: junk(), nonce: Data(count: 32).base64EncodedString(), timestamp: "2025-05-09T12:00:00Z",
-                signature: Data(signatureBytes).base64EncodedString(), version: nil)
-            {
+                uuid: junk(),
+                nonce: Data(count: 32).base64EncodedString(),
+                timestamp: "2025-05-09T12:00:00Z",
+                signature: Data(signatureBytes).base64EncodedString(),
+                version: nil
+            ) {
                 #expect(!request.isValid(for: key, method: "GET", path: "/", bodySHA256Hex: ""))
             }
             _ = try? SignedRequest(uuid: junk(), nonce: junk(), timestamp: junk(), signature: junk(), version: junk())

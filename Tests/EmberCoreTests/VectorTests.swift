@@ -32,8 +32,12 @@ struct VectorTests {
         #expect(message == (try Data(vectorHex: vector.signedBytesHex)))
         let key = try DevicePublicKey(base64: device.publicKeyB64)
         let request = try SignedRequest(
-            uuid: device.uuid, nonce: vector.nonceB64, timestamp: vector.timestamp, signature: vector.signatureDerB64,
-            version: nil)
+            uuid: device.uuid,
+            nonce: vector.nonceB64,
+            timestamp: vector.timestamp,
+            signature: vector.signatureDerB64,
+            version: nil
+        )
         #expect(request.version == .v1)
         #expect(request.isValid(for: key, method: "GET", path: "/devices/\(device.uuid)/registration", bodySHA256Hex: ""))
     }
@@ -43,12 +47,20 @@ struct VectorTests {
         let vector = device.signatureV2
         let body = try Data(vectorBase64: vector.bodyB64)
         let message = SigningInput.v2(
-            method: vector.method, path: vector.path, timestamp: vector.timestamp, nonceBase64: vector.nonceB64,
-            bodySHA256Hex: SigningInput.bodyHash(body))
+            method: vector.method,
+            path: vector.path,
+            timestamp: vector.timestamp,
+            nonceBase64: vector.nonceB64,
+            bodySHA256Hex: SigningInput.bodyHash(body)
+        )
         #expect(message == (try Data(vectorHex: vector.canonicalHex)))
         let request = try SignedRequest(
-            uuid: device.uuid, nonce: vector.nonceB64, timestamp: vector.timestamp, signature: vector.signatureDerB64,
-            version: "2")
+            uuid: device.uuid,
+            nonce: vector.nonceB64,
+            timestamp: vector.timestamp,
+            signature: vector.signatureDerB64,
+            version: "2"
+        )
         let key = try DevicePublicKey(base64: device.publicKeyB64)
         #expect(request.isValid(for: key, method: vector.method, path: vector.path, bodySHA256Hex: SigningInput.bodyHash(body)))
         // Binding: another method, path or body must not verify.
@@ -95,11 +107,21 @@ struct VectorTests {
         let body = Data("{\"a\":1}".utf8)
         for version in SignatureVersion.allCases {
             let headers = try RequestSigner.sign(
-                master: master, uuid: uuid, version: version, method: "POST", path: "/devices/\(device.uuid)/backup",
-                body: body, at: DeviceTimestamp(epochSeconds: 1_767_225_600))
+                master: master,
+                uuid: uuid,
+                version: version,
+                method: "POST",
+                path: "/devices/\(device.uuid)/backup",
+                body: body,
+                at: DeviceTimestamp(epochSeconds: 1_767_225_600)
+            )
             let request = try SignedRequest(
-                uuid: headers.uuid, nonce: headers.nonce, timestamp: headers.timestamp, signature: headers.signature,
-                version: version == .v2 ? "2" : nil)
+                uuid: headers.uuid,
+                nonce: headers.nonce,
+                timestamp: headers.timestamp,
+                signature: headers.signature,
+                version: version == .v2 ? "2" : nil
+            )
             #expect(request.isValid(for: key, method: "POST", path: "/devices/\(device.uuid)/backup", bodySHA256Hex: SigningInput.bodyHash(body)))
         }
     }

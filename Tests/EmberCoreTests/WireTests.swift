@@ -52,14 +52,16 @@ struct WireTests {
         }
     }
 
-    @Test(arguments: [
-        ("uuid", "not-a-uuid", WireError.invalidUUID), ("uuid", "5f8c2a3e9d414b7a8e201c6d3f9a0b12", .invalidUUID),
-        ("uuid", "{5f8c2a3e-9d41-4b7a-8e20-1c6d3f9a0b12}", .invalidUUID), ("product_hex", "0x0806230", .invalidProductHex),
-        ("product_hex", "0X08062305", .invalidProductHex), ("product_hex", "0x0806230G", .invalidProductHex),
-        ("product_hex", "08062305", .invalidProductHex), ("public_key", "not base64", .invalidPublicKey),
-        ("public_key", Data(count: 65).base64EncodedString(), .invalidPublicKey),
-        ("public_key", Data([4] + [UInt8](repeating: 1, count: 64)).base64EncodedString(), .invalidPublicKey),
-    ] as [(String, String, WireError)])
+    @Test(
+        arguments: [
+            ("uuid", "not-a-uuid", WireError.invalidUUID), ("uuid", "5f8c2a3e9d414b7a8e201c6d3f9a0b12", .invalidUUID),
+            ("uuid", "{5f8c2a3e-9d41-4b7a-8e20-1c6d3f9a0b12}", .invalidUUID), ("product_hex", "0x0806230", .invalidProductHex),
+            ("product_hex", "0X08062305", .invalidProductHex), ("product_hex", "0x0806230G", .invalidProductHex),
+            ("product_hex", "08062305", .invalidProductHex), ("public_key", "not base64", .invalidPublicKey),
+            ("public_key", Data(count: 65).base64EncodedString(), .invalidPublicKey),
+            ("public_key", Data([4] + [UInt8](repeating: 1, count: 64)).base64EncodedString(), .invalidPublicKey),
+        ] as [(String, String, WireError)]
+    )
     func malformedFieldsGiveFireFlysMessages(field: String, value: String, error: WireError) throws {
         var body = try Self.validBody()
         body[field] = value
@@ -79,8 +81,10 @@ struct WireTests {
         ("mcu", "{\"cores\": \"two\"}", "mcu.cores must be an integer"),
         ("mcu", "{\"features\": [1]}", "mcu.features[0] must be a string"),
         ("network", "[{\"interface\": \"wifi\"}]", "network[0].mac_address is required"),
-        ("network", "[{\"interface\": \"wifi\", \"mac_address\": \"zz\"}]",
-         "network[0].mac_address must be a MAC address like AA:BB:CC:DD:EE:FF"),
+        (
+            "network", "[{\"interface\": \"wifi\", \"mac_address\": \"zz\"}]",
+            "network[0].mac_address must be a MAC address like AA:BB:CC:DD:EE:FF"
+        ),
         ("partitions", "[{\"type\": 1}]", "partitions[0].subtype is required"),
         ("partitions", "[null]", "partitions[0] must be an object, not null"),
         ("registering_version", "\"\(String(repeating: "v", count: 129))\"", "registering_version must be at most 128 characters"),

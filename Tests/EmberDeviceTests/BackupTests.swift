@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationEssentialsCompat
 import Testing
 
 /// The Controller's `/backup` and `/api/cloud-backup` against a simulated board and a real registry.
@@ -64,8 +65,7 @@ struct BackupTests {
     }
 
     @Test func cloudBackupRefusesWhatItCannotDo() async throws {
-        try await TestDevice.with(waitForClock: false, prepare: { try SimulatedBoard.update($0) { $0.faults.clockNeverSyncs = true } }) {
-            device in
+        try await TestDevice.with(waitForClock: false, prepare: clockNeverSyncs) { device in
             for method in [HTTPRequest.Method.post, .get, .delete] {
                 #expect(try await device.request(method, "/api/cloud-backup", authorized: false).status == .unauthorized)
                 let response = try await device.request(method, "/api/cloud-backup")
@@ -138,7 +138,11 @@ struct BackupTests {
                     #expect(response.message?.contains("does not decrypt with this device's key") == true)
                     #expect(Data(buffer: try await device.request(.get, "/backup").body) == local, "the local file is untouched")
                 }
-                #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).map(\.text).contains("Backup decrypt fail"))
+                #expect(
+                    try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).map(\.text).contains(
+                        "Backup decrypt fail"
+                    )
+                )
             }
         }
     }
@@ -188,7 +192,9 @@ struct BackupTests {
                     try await device.scheduleIdle(.backup)
                 }
                 #expect(try await device.events().filter { $0.text == "Backup upload fail" }.count == 2, "one failure per round")
-                #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).map(\.text) == ["Backup upload fail"])
+                #expect(
+                    try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).map(\.text) == ["Backup upload fail"]
+                )
 
                 let changed = Self.json(kib: 9)
                 _ = try await device.request(.put, "/backup", body: changed)

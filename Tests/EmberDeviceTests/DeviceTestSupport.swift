@@ -9,6 +9,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import Testing
 
 let quietLogger: Logger = {
@@ -34,7 +35,9 @@ struct LiveCloud: Sendable {
     /// Starts a registry on a throwaway SQLite file for the length of `body`.
     static func with<T: Sendable>(_ body: @Sendable (LiveCloud) async throws -> T) async throws -> T {
         try await withTemporaryFolder { folder in
-            let store = SQLStore(provider: try await SQLiteProvider.open(path: folder.appendingPathComponent("cloud.sqlite").path, logger: quietLogger))
+            let store = SQLStore(
+                provider: try await SQLiteProvider.open(path: folder.appendingPathComponent("cloud.sqlite").path, logger: quietLogger)
+            )
             let clock = SystemClock()
             try await store.migrate(now: clock.now())
             // A wide signature window: in the full suite this process's SQLite thread pool is shared by dozens of tests,
@@ -45,8 +48,10 @@ struct LiveCloud: Sendable {
             let registry = Registry(configuration: configuration, store: store, clock: clock)
             let token = try await registry.tokens.create(name: "admin", role: .admin, by: AuditActor(actor: "test", client: "local"))
             let app = Application(
-                router: registry.buildRouter(logRequests: false), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                logger: quietLogger)
+                router: registry.buildRouter(logRequests: false),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: quietLogger
+            )
             let result = try await app.test(.live) { client in
                 let url = "http://127.0.0.1:\(try #require(client.port))"
                 return try await body(LiveCloud(url: url, admin: RegistryClient(baseURL: url, token: token), store: store))
@@ -68,7 +73,9 @@ struct TestDevice: Sendable {
 
     /// Creates a board of `product` in a fresh folder, lets `prepare` change it, boots an agent and runs `body`.
     static func with(
-        product: String = "FFC0806-2305", cloud: String? = nil, waitForClock: Bool = true,
+        product: String = "FFC0806-2305",
+        cloud: String? = nil,
+        waitForClock: Bool = true,
         prepare: (URL) throws -> Void = { _ in },
         configure: (inout AgentConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestDevice) async throws -> Void
@@ -101,8 +108,13 @@ struct TestDevice: Sendable {
 
     /// A request with the current visual token (or `token`, or none when `authorized` is false).
     func request(
-        _ method: HTTPRequest.Method, _ uri: String, authorized: Bool = true, token: String? = nil, headers: HTTPFields = [:],
-        json: String? = nil, body: Data? = nil
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        authorized: Bool = true,
+        token: String? = nil,
+        headers: HTTPFields = [:],
+        json: String? = nil,
+        body: Data? = nil
     ) async throws -> TestResponse {
         var fields = headers
         if authorized { fields[.visualToken] = token ?? self.token }
@@ -115,7 +127,10 @@ struct TestDevice: Sendable {
     @discardableResult
     func provision(uuid: String = UUID().uuidString.lowercased()) async throws -> String {
         let response = try await request(
-            .post, "/api/identity", json: #"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#)
+            .post,
+            "/api/identity",
+            json: #"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#
+        )
         #expect(response.status == .created, "\(String(buffer: response.body))")
         return uuid
     }
@@ -147,7 +162,11 @@ struct TestDevice: Sendable {
 }
 
 /// Waits (up to `timeout` seconds) until `condition` holds; fails the test otherwise.
-func eventually(timeout: Double = 20, _ condition: @Sendable () async throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation)
+func eventually(
+    timeout: Double = 20,
+    _ condition: @Sendable () async throws -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+)
     async throws
 {
     let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
@@ -161,4 +180,9 @@ func eventually(timeout: Double = 20, _ condition: @Sendable () async throws -> 
 extension TestResponse {
     var message: String? { try? JSONDecoder().decode(MessageBody.self, from: Data(buffer: body)).message }
     func json<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(buffer: body)) }
+}
+
+/// A `TestDevice` preparation: the board's NTP never answers.
+func clockNeverSyncs(_ board: URL) throws {
+    try SimulatedBoard.update(board) { $0.faults.clockNeverSyncs = true }
 }

@@ -1,10 +1,11 @@
 import EmberClient
 import EmberCore
-import EmberHTTP
 import EmberDevice
+import EmberHTTP
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOFoundationEssentialsCompat
 import Testing
 
 /// Every row of device.md's HW-Reg API table, against a simulated board (and a real registry where the cloud answers).
@@ -23,9 +24,10 @@ import Testing
 
             let mcu = try JSONSerialization.jsonObject(with: Data(buffer: try await device.request(.get, "/api/mcu", authorized: false).body))
             let fields = try #require(mcu as? [String: Any])
-            for key in ["chip_model", "revision", "cpu_freq_mhz", "chip_cores", "sdk_version", "flash_chip_size", "flash_chip_speed",
-                "flash_chip_mode", "free_heap", "psram_size", "free_psram", "chip_features", "boot_time"]
-            {
+            for key in [
+                "chip_model", "revision", "cpu_freq_mhz", "chip_cores", "sdk_version", "flash_chip_size", "flash_chip_speed",
+                "flash_chip_mode", "free_heap", "psram_size", "free_psram", "chip_features", "boot_time",
+            ] {
                 #expect(fields[key] != nil, "mcu.\(key)")
             }
             #expect(fields["revision"] is String)
@@ -102,15 +104,21 @@ import Testing
                 (#"{"uuid":"5f8c2a3e-9d41-4b7a-8e20_1c6d3f9a0b12"}"#, "Invalid uuid, see docs"),
                 (#"{"uuid":"00000000-0000-0000-0000-000000000000"}"#, "Invalid uuid, see docs"),
                 (#"{"uuid":"\#(uuid)"}"#, "Field product_id is required"),
-                (#"{"uuid":"\#(uuid)","product_id":"\#(String(repeating: "F", count: 33))"}"#,
-                 "Field product_id is greater than 32 characters, see docs"),
+                (
+                    #"{"uuid":"\#(uuid)","product_id":"\#(String(repeating: "F", count: 33))"}"#,
+                    "Field product_id is greater than 32 characters, see docs"
+                ),
                 (#"{"uuid":"\#(uuid)","product_id":"FFC0806-2305"}"#, "Field product_hex is required"),
                 (#"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x0806"}"#, "Field product_hex must be exactly 10 characters"),
                 (#"{"uuid":"\#(uuid)","product_id":"FFC0806-2305","product_hex":"0x0806230G"}"#, "Invalid product_hex, see docs"),
-                (#"{"uuid":"\#(uuid)","product_id":"FFC3232-2603","product_hex":"0x08062305"}"#,
-                 "Field product_id does not match product_hex (0x08062305 is FFC0806-2305), see docs"),
-                (#"{"uuid":"\#(uuid)","product_id":"FFC3232-2603","product_hex":"0x32322603"}"#,
-                 "Field product_hex 0x32322603 does not match this board (0x08062305 FFC0806-2305), see docs"),
+                (
+                    #"{"uuid":"\#(uuid)","product_id":"FFC3232-2603","product_hex":"0x08062305"}"#,
+                    "Field product_id does not match product_hex (0x08062305 is FFC0806-2305), see docs"
+                ),
+                (
+                    #"{"uuid":"\#(uuid)","product_id":"FFC3232-2603","product_hex":"0x32322603"}"#,
+                    "Field product_hex 0x32322603 does not match this board (0x08062305 FFC0806-2305), see docs"
+                ),
                 (#"{"uuid":5}"#, "uuid must be a string"),
                 (#"{"uuid":"#, "Request body is not valid JSON"),
                 ("[1,2]", "Request body must be a JSON object"),
@@ -121,7 +129,10 @@ import Testing
                 #expect(response.message == message, "\(body ?? "no body")")
             }
             let notJSON = try await device.request(
-                .post, "/api/identity", headers: [.contentType: "text/plain"])
+                .post,
+                "/api/identity",
+                headers: [.contentType: "text/plain"]
+            )
             #expect(notJSON.message == "Request requires a body")
             let huge = try await device.request(.post, "/api/identity", json: "{\"uuid\":\"" + String(repeating: "a", count: 20_000) + "\"}")
             #expect(huge.status == .contentTooLarge)
@@ -131,7 +142,10 @@ import Testing
             let identity = try await device.request(.get, "/api/identity").json(IdentityRequest.self)
             #expect(identity == IdentityRequest(uuid: uuid, productID: "FFC0806-2305", productHex: "0x08062305"))
             let again = try await device.request(
-                .post, "/api/identity", json: #"{"uuid":"\#(UUID().uuidString.lowercased())","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#)
+                .post,
+                "/api/identity",
+                json: #"{"uuid":"\#(UUID().uuidString.lowercased())","product_id":"FFC0806-2305","product_hex":"0x08062305"}"#
+            )
             #expect(again.status == .conflict)
             #expect(again.message == "Device already provisioned; eFuse identity cannot be overwritten")
             #expect(try await device.request(.get, "/api/identity").json(IdentityRequest.self) == identity)
@@ -153,20 +167,31 @@ import Testing
                 #expect(response.message == "X-Registration-Key header is required and must be 6 characters")
             }
             let badURL = try await device.request(
-                .post, "/api/registration", headers: [.xRegistrationKey: "ABC123"], json: #"{"url":"ftp://x"}"#)
+                .post,
+                "/api/registration",
+                headers: [.xRegistrationKey: "ABC123"],
+                json: #"{"url":"ftp://x"}"#
+            )
             #expect(badURL.status == .badRequest && badURL.message == "Field url must be an http:// or https:// URL")
             let badBody = try await device.request(
-                .post, "/api/registration", headers: [.xRegistrationKey: "ABC123"], json: #"{"url":5}"#)
+                .post,
+                "/api/registration",
+                headers: [.xRegistrationKey: "ABC123"],
+                json: #"{"url":5}"#
+            )
             #expect(badBody.status == .badRequest && badBody.message == "url must be a string")
         }
     }
 
     @Test func registrationAndTheCheckWaitForTheClock() async throws {
-        try await TestDevice.with(waitForClock: false, prepare: { try SimulatedBoard.update($0) { $0.faults.clockNeverSyncs = true } }) {
-            device in
+        try await TestDevice.with(waitForClock: false, prepare: clockNeverSyncs) { device in
             try await device.provision()
             let response = try await device.request(
-                .post, "/api/registration", headers: [.xRegistrationKey: "ABC123"], json: #"{"url":"http://127.0.0.1:9"}"#)
+                .post,
+                "/api/registration",
+                headers: [.xRegistrationKey: "ABC123"],
+                json: #"{"url":"http://127.0.0.1:9"}"#
+            )
             #expect(response.status == .serviceUnavailable && response.message == "Clock not synchronized")
             let status = try await device.request(.get, "/api/registration")
             #expect(status.status == .serviceUnavailable && status.message == "Registration check pending")
@@ -246,14 +271,7 @@ import Testing
     }
 
     @Test func failedChecksLandInTheErrorLogAndApiChecks() async throws {
-        try await TestDevice.with(
-            prepare: { folder in
-                try SimulatedBoard.update(folder) { spec in
-                    spec.peripherals[1].online = false
-                    spec.partitions = SimulatedBoard.wrongTable(spec.partitions)
-                }
-            }
-        ) { device in
+        try await TestDevice.with(prepare: Self.oneInputOfflineAndAWrongPartitionTable) { device in
             let checks = try await device.request(.get, "/api/checks", authorized: false).json(CheckReport.self)
             #expect(!checks.passed && !checks.partitions.passed && !checks.peripherals.passed)
             #expect(checks.peripherals.problems == ["INPUT at 0x21 is offline"])
@@ -269,7 +287,17 @@ import Testing
             }
             #expect(try await device.request(.post, "/api/mcu/reboot").status == .noContent)
             try await eventually { try await device.request(.get, "/api/checks", authorized: false).json(CheckReport.self).passed }
-            #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).isEmpty, "fixed faults resolve their errors")
+            #expect(
+                try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).isEmpty,
+                "fixed faults resolve their errors"
+            )
+        }
+    }
+
+    static func oneInputOfflineAndAWrongPartitionTable(_ board: URL) throws {
+        try SimulatedBoard.update(board) { spec in
+            spec.peripherals[1].online = false
+            spec.partitions = SimulatedBoard.wrongTable(spec.partitions)
         }
     }
 }

@@ -1,8 +1,8 @@
 import EmberBench
 import EmberClient
+import EmberCore
 import EmberDevice
 import EmberFleet
-import EmberCore
 import Foundation
 import Testing
 
@@ -57,11 +57,14 @@ struct ClientToolTests {
 
     @Test func chartIsWellFormedSVGWithEverySeries() throws {
         let chart = SVGChart(
-            title: "checks & registrations <test>", xLabel: "concurrent clients", yLabel: "ms",
+            title: "checks & registrations <test>",
+            xLabel: "concurrent clients",
+            yLabel: "ms",
             series: [
                 .init(name: "check p50", color: "#1f77b4", points: [(1, 0.4), (4, 0.9), (64, 13.6)]),
                 .init(name: "registration p99", color: "#d62728", dashed: true, points: [(1, 1.6), (4, 5.6), (64, 66.1)]),
-            ])
+            ]
+        )
         let svg = chart.svg
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.hasSuffix("</svg>\n"))

@@ -1,11 +1,13 @@
 import EmberClient
-import EmberFleet
 import EmberCore
+import EmberFleet
 import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
+import NIOHTTP1
+import NIOCore
 #endif
 
 /// Two real `ember serve` instances on one PostgreSQL behind nginx (`deploy/local-cluster.sh`).
@@ -90,7 +92,9 @@ struct ClusterTests {
             let key = try await admin.mintKey().key
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<50 {
-                    group.addTask { try await RegistryClient(baseURL: cluster.url).register(try SimulatedDevice().registrationBody(), key: key).status }
+                    group.addTask {
+                        try await RegistryClient(baseURL: cluster.url).register(try SimulatedDevice().registrationBody(), key: key).status
+                    }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }

@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `ember serve` and `ember device run` as real processes on loopback.
@@ -22,7 +22,12 @@ struct DeviceAgentTests {
 
         /// Creates the board (first time) and starts the agent; authorizes with the token on its display.
         static func start(
-            board: URL, folder: URL, cloud: String, create: Bool = true, faults: [String] = [], environment: [String: String] = [:]
+            board: URL,
+            folder: URL,
+            cloud: String,
+            create: Bool = true,
+            faults: [String] = [],
+            environment: [String: String] = [:]
         ) async throws -> Device {
             if create {
                 let made = try await EmberProcess.run(["device", "init", "--product", "FFC0806-2305", "--dir", board.path, "--cloud", cloud])
@@ -35,8 +40,10 @@ struct DeviceAgentTests {
             let display = board.appendingPathComponent("display.txt")
             try? FileManager.default.removeItem(at: display)
             let process = try await EmberProcess(
-                command: ["device", "run", "--dir", board.path, "--port", "0", "--retry-cap", "0.5", "--log-level", "debug"], folder: folder,
-                environment: environment)
+                command: ["device", "run", "--dir", board.path, "--port", "0", "--retry-cap", "0.5", "--log-level", "debug"],
+                folder: folder,
+                environment: environment
+            )
             var token: String?
             let deadline = Date().addingTimeInterval(10)
             while token == nil && Date() < deadline {
@@ -49,7 +56,13 @@ struct DeviceAgentTests {
             return device
         }
 
-        func call(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil, body: Data? = nil)
+        func call(
+            _ method: HTTPMethod,
+            _ path: String,
+            headers: [(String, String)] = [],
+            json: String? = nil,
+            body: Data? = nil
+        )
             async throws -> RegistryClient.Reply
         {
             var all = headers + [("visual-token", token)]
@@ -97,8 +110,11 @@ struct DeviceAgentTests {
     @Test func provisionRegisterRebootAndCheck() async throws {
         try await withTemporaryFolder { folder in
             let cloud = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
-                quiet: false)
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
+                quiet: false
+            )
             let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
             let board = folder.appendingPathComponent("board")
             let device = try await Device.start(board: board, folder: folder, cloud: cloud.baseURL)
@@ -133,9 +149,10 @@ struct DeviceAgentTests {
                 master.base64EncodedString(),
             ]
             var texts: [String: String] = ["device log": device.process.output, "cloud log": cloud.output]
-            for path in ["/api/network", "/api/mcu", "/api/identity", "/api/registration", "/api/version", "/api/events", "/api/errors",
-                "/api/partitions", "/api/peripherals", "/api/checks"]
-            {
+            for path in [
+                "/api/network", "/api/mcu", "/api/identity", "/api/registration", "/api/version", "/api/events", "/api/errors",
+                "/api/partitions", "/api/peripherals", "/api/checks",
+            ] {
                 let reply = try await device.call(.GET, path)
                 texts[path] = String(decoding: reply.body, as: UTF8.self) + reply.headers.map { "\($0.0): \($0.1)" }.joined()
             }
@@ -159,7 +176,10 @@ struct DeviceAgentTests {
     @Test func encryptedBackupRoundTripAndIsolationBetweenDevices() async throws {
         try await withTemporaryFolder { folder in
             let cloud = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap]
+            )
             let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
             let first = try await Device.start(board: folder.appendingPathComponent("a"), folder: folder, cloud: cloud.baseURL)
             let second = try await Device.start(board: folder.appendingPathComponent("b"), folder: folder, cloud: cloud.baseURL)
@@ -190,21 +210,42 @@ struct DeviceAgentTests {
             let now = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
             let otherKey = try second.master
             let signedAsItself = try RequestSigner.sign(
-                master: otherKey, uuid: try #require(DeviceUUID.parse(try await second.identityUUID())), version: .v2, method: "GET",
-                path: path, at: now)
+                master: otherKey,
+                uuid: try #require(DeviceUUID.parse(try await second.identityUUID())),
+                version: .v2,
+                method: "GET",
+                path: path,
+                at: now
+            )
             let cloudClient = RegistryClient(baseURL: cloud.baseURL)
             #expect(try await cloudClient.send(.GET, path, headers: signedAsItself.fields.map { ($0.name, $0.value) }).status == 403)
             let forged = try RequestSigner.sign(
-                master: otherKey, uuid: try #require(DeviceUUID.parse(uuid)), version: .v2, method: "GET", path: path, at: now)
+                master: otherKey,
+                uuid: try #require(DeviceUUID.parse(uuid)),
+                version: .v2,
+                method: "GET",
+                path: path,
+                at: now
+            )
             #expect(try await cloudClient.send(.GET, path, headers: forged.fields.map { ($0.name, $0.value) }).status == 401)
 
             // A blob sealed under the second device's backup key, stored by the first: the tag check refuses it.
             let foreign = try FFCEContainer.seal(Data(#"{"evil":true}"#.utf8), using: otherKey.derive(.backup))
             let upload = try RequestSigner.sign(
-                master: try first.master, uuid: try #require(DeviceUUID.parse(uuid)), version: .v2, method: "POST", path: path,
-                body: foreign, at: now)
+                master: try first.master,
+                uuid: try #require(DeviceUUID.parse(uuid)),
+                version: .v2,
+                method: "POST",
+                path: path,
+                body: foreign,
+                at: now
+            )
             let stored = try await cloudClient.send(
-                .POST, path, headers: upload.fields.map { ($0.name, $0.value) } + [("Content-Type", "application/octet-stream")], body: foreign)
+                .POST,
+                path,
+                headers: upload.fields.map { ($0.name, $0.value) } + [("Content-Type", "application/octet-stream")],
+                body: foreign
+            )
             #expect(stored.status == 200)
             let refused = try await first.call(.GET, "/api/cloud-backup")
             #expect(refused.status == 502 && refused.message.contains("does not decrypt"))
@@ -215,11 +256,17 @@ struct DeviceAgentTests {
     @Test func automaticBackupFollowsCloudBackupIntervalSeconds() async throws {
         try await withTemporaryFolder { folder in
             let cloud = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap]
+            )
             let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
             let device = try await Device.start(
-                board: folder.appendingPathComponent("board"), folder: folder, cloud: cloud.baseURL,
-                environment: ["CLOUD_BACKUP_INTERVAL_SECONDS": "1"])
+                board: folder.appendingPathComponent("board"),
+                folder: folder,
+                cloud: cloud.baseURL,
+                environment: ["CLOUD_BACKUP_INTERVAL_SECONDS": "1"]
+            )
             _ = try await device.register(admin: admin)
             #expect(try await device.call(.PUT, "/backup", body: Data(#"{"formatName":"dexie"}"#.utf8)).status == 204)
             let deadline = Date().addingTimeInterval(10)
@@ -264,7 +311,10 @@ struct DeviceAgentTests {
     func powerLossDuringRegistrationEndsRegisteredOnceWithOneKey(point: String) async throws {
         try await withTemporaryFolder { folder in
             let cloud = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap]
+            )
             let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap)
             let board = folder.appendingPathComponent("board")
             let first = try await Device.start(board: board, folder: folder, cloud: cloud.baseURL, faults: ["--power-loss-at", point])

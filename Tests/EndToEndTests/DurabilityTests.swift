@@ -1,11 +1,12 @@
 import EmberClient
-import EmberFleet
 import EmberCore
+import EmberFleet
 import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
+import NIOHTTP1
 #endif
 
 /// The real binary over loopback: registrations survive SIGKILL; SIGTERM shuts down cleanly.
@@ -51,8 +52,12 @@ struct DurabilityTests {
     @Test func sigtermStopsGracefullyAndSecretsStayOutOfTheLog() async throws {
         try await withTemporaryFolder { folder in
             let server = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
-                arguments: ["--log-level", "trace"], quiet: false)
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
+                arguments: ["--log-level", "trace"],
+                quiet: false
+            )
             let client = RegistryClient(baseURL: server.baseURL, token: Self.bootstrap)
             #expect(try await client.send(.GET, "/health").status == 200)
             let spent = try await client.mintKey().key

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A real `ember serve` process on 127.0.0.1, started with a bounded wait for its listening line.
@@ -28,12 +28,20 @@ final class EmberProcess: @unchecked Sendable {
 
     /// Starts `ember serve --port 0` (or `--port port`) on `database` and waits up to `timeout` seconds for it to listen.
     convenience init(
-        database: String, folder: URL, environment: [String: String] = [:], arguments: [String] = [], quiet: Bool = true, port: Int = 0,
+        database: String,
+        folder: URL,
+        environment: [String: String] = [:],
+        arguments: [String] = [],
+        quiet: Bool = true,
+        port: Int = 0,
         timeout: Double = 30
     ) async throws {
         try await self.init(
             command: ["serve", "--host", "127.0.0.1", "--port", String(port), "--database", database] + (quiet ? ["--quiet"] : []) + arguments,
-            folder: folder, environment: environment, timeout: timeout)
+            folder: folder,
+            environment: environment,
+            timeout: timeout
+        )
     }
 
     /// Starts `ember <command>` (which must print `listening on http://127.0.0.1:PORT`) and waits up to `timeout` seconds.
@@ -68,7 +76,9 @@ final class EmberProcess: @unchecked Sendable {
         }
         guard let port else {
             if process.isRunning { process.terminate() }
-            throw StartFailure(description: "ember \(command[0]) did not start within \(timeout) s:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            throw StartFailure(
+                description: "ember \(command[0]) did not start within \(timeout) s:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")"
+            )
         }
         self.port = port
     }

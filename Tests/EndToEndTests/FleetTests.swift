@@ -1,11 +1,11 @@
 import EmberClient
-import EmberFleet
 import EmberCore
+import EmberFleet
 import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `ember fleet` against a real `ember serve`.
@@ -27,11 +27,18 @@ struct FleetTests {
     @Test func fiftyDevicesProvisionedAndBootStormed() async throws {
         try await withTemporaryFolder { folder in
             let server = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap]
+            )
             let fleet = folder.appendingPathComponent("fleet.jsonl").path
             let provision = try await EmberProcess.run(
-                ["fleet", "provision", "--server", server.baseURL, "--token", Self.bootstrap, "--devices", "50", "--concurrency", "8",
-                 "--out", fleet, "--json"], timeout: 120)
+                [
+                    "fleet", "provision", "--server", server.baseURL, "--token", Self.bootstrap, "--devices", "50", "--concurrency", "8",
+                    "--out", fleet, "--json",
+                ],
+                timeout: 120
+            )
             #expect(provision.status == 0, "\(provision.output)")
             let line = try #require(provision.output.split(separator: "\n").last)
             let summary = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -46,7 +53,9 @@ struct FleetTests {
             for arguments in [["--signature", "v2"], ["--signature", "v1", "--backup-kb", "8"]] {
                 let storm = try await EmberProcess.run(
                     ["fleet", "boot-storm", "--server", server.baseURL, "--fleet", fleet, "--concurrency", "8", "--duration", "2", "--json"]
-                        + arguments, timeout: 60)
+                        + arguments,
+                    timeout: 60
+                )
                 #expect(storm.status == 0, "\(storm.output)")
                 let last = try #require(storm.output.split(separator: "\n").last)
                 let result = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
@@ -63,7 +72,10 @@ struct FleetTests {
     @Test func ctrlCLeavesEveryRegisteredDeviceInTheFile() async throws {
         try await withTemporaryFolder { folder in
             let server = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap])
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap]
+            )
             let fleet = folder.appendingPathComponent("fleet.jsonl").path
             let process = Process()
             process.executableURL = EmberProcess.binary

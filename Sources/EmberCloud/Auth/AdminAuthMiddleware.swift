@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// Admin routes: `Authorization: Bearer <token>` of an active token, else 401 `Unauthorized`.
@@ -17,7 +18,11 @@ struct AdminAuthMiddleware: RouterMiddleware {
             let reason = header.isEmpty ? "missing bearer token" : "unknown or revoked bearer token"
             metrics.adminAuthFailure(header.isEmpty ? "missing" : "unknown")
             await audit.record(
-                reason: reason, subject: request.uri.path, by: AuditActor(actor: "anonymous", client: context.clientAddress), now: clock.now())
+                reason: reason,
+                subject: request.uri.path,
+                by: AuditActor(actor: "anonymous", client: context.clientAddress),
+                now: clock.now()
+            )
             throw RegistryError.unauthorized("Unauthorized")
         }
         var context = context

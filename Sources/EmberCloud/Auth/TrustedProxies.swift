@@ -1,4 +1,9 @@
+import Foundation
 import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The load balancers whose `X-Forwarded-For` Ember believes: a list of CIDR blocks (IPv4 or IPv6).
 public struct TrustedProxies: Sendable, Equatable {

@@ -30,10 +30,12 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         metrics.request(route: route, method: request.method.rawValue, status: status.code, nanoseconds: Int64(elapsed))
         guard let logLevel else { return }
         context.logger.log(
-            level: logLevel, "request",
+            level: logLevel,
+            "request",
             metadata: [
                 "http.method": "\(request.method.rawValue)", "http.route": "\(route)", "http.status": "\(status.code)",
                 "http.duration_ms": "\(Double(elapsed / 10_000) / 100)",
-            ])
+            ]
+        )
     }
 }

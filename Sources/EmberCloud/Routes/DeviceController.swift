@@ -1,7 +1,7 @@
 import EmberCore
+import EmberHTTP
 import Foundation
 import HTTPTypes
-import EmberHTTP
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat
@@ -30,13 +30,20 @@ struct DeviceController {
         }
         let device = try await authenticate(request, context: context, body: body, unknownDeviceIsNotFound: false)
         let (outcome, etag) = try await backups.upload(
-            body, for: device, etag: request.headers[.eTag], ifNoneMatch: request.headers[.ifNoneMatch])
+            body,
+            for: device,
+            etag: request.headers[.eTag],
+            ifNoneMatch: request.headers[.ifNoneMatch]
+        )
         switch outcome {
         case .notModified:
             return Response(status: .notModified, headers: [.eTag: BackupETag.quoted(etag)])
         case .stored(let at):
             var response = try context.responseEncoder.encode(
-                BackupStored(lastBackupDate: DeviceTimestamp(epochSeconds: at).text), from: request, context: context)
+                BackupStored(lastBackupDate: DeviceTimestamp(epochSeconds: at).text),
+                from: request,
+                context: context
+            )
             if !etag.isEmpty { response.headers[.eTag] = BackupETag.quoted(etag) }
             return response
         }
@@ -51,7 +58,8 @@ struct DeviceController {
                 .contentType: "application/octet-stream", .eTag: backup.info.etag.isEmpty ? "" : BackupETag.quoted(backup.info.etag),
                 .contentLength: String(backup.blob.count),
             ],
-            body: .init(byteBuffer: ByteBuffer(data: backup.blob)))
+            body: .init(byteBuffer: ByteBuffer(data: backup.blob))
+        )
     }
 
     @Sendable func deleteBackup(_ request: Request, context: AppRequestContext) async throws -> MessageBody {
@@ -68,11 +76,19 @@ struct DeviceController {
     /// Verifies the request's signature headers; returns the device that signed it.
     func authenticate(_ request: Request, context: AppRequestContext, body: Data, unknownDeviceIsNotFound: Bool) async throws -> DeviceCredential {
         let headers = DeviceAuthenticator.Headers(
-            uuid: request.headers[.xDeviceUUID], nonce: request.headers[.xDeviceNonce], timestamp: request.headers[.xDeviceTimestamp],
-            signature: request.headers[.xDeviceSignature], version: request.headers[.xDeviceSignatureVersion])
+            uuid: request.headers[.xDeviceUUID],
+            nonce: request.headers[.xDeviceNonce],
+            timestamp: request.headers[.xDeviceTimestamp],
+            signature: request.headers[.xDeviceSignature],
+            version: request.headers[.xDeviceSignatureVersion]
+        )
         let facts = DeviceAuthenticator.RequestFacts(
-            pathUUID: try context.parameters.require("uuid"), method: request.method.rawValue, target: request.uri.description,
-            body: body, client: context.clientAddress)
+            pathUUID: try context.parameters.require("uuid"),
+            method: request.method.rawValue,
+            target: request.uri.description,
+            body: body,
+            client: context.clientAddress
+        )
         return try await authenticator.authenticate(headers, facts, unknownDeviceIsNotFound: unknownDeviceIsNotFound)
     }
 }

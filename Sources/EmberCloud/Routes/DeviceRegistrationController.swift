@@ -3,6 +3,7 @@ import EmberHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOFoundationEssentialsCompat
 
 /// FireFly's `POST /devices/register`, checked in the contract's order.
 struct DeviceRegistrationController {

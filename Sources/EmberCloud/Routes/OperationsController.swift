@@ -1,6 +1,7 @@
-import Foundation
 import EmberHTTP
+import Foundation
 import Hummingbird
+import Logging
 
 /// `/health`, `/ready`, `/metrics` and `/openapi.yaml`: no authentication.
 struct OperationsController {
@@ -26,8 +27,10 @@ struct OperationsController {
 
     @Sendable func renderMetrics(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics.render()))
+        )
     }
 
     @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {

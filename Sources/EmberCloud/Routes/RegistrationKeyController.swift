@@ -1,5 +1,6 @@
 import EmberCore
 import Hummingbird
+import Logging
 
 /// `/registration-keys`: mint, list and revoke the caller's keys (admin or operator).
 struct RegistrationKeyController {
@@ -22,7 +23,8 @@ struct RegistrationKeyController {
         let admin = try context.requireAdmin()
         let records = try await keys.active(owner: admin.name)
         return RegistrationKeyList(
-            registrationKeys: records.map { RegistrationKeyInfo(key: $0.key, generatedAt: $0.generatedAt, expiresAt: $0.expiresAt) })
+            registrationKeys: records.map { RegistrationKeyInfo(key: $0.key, generatedAt: $0.generatedAt, expiresAt: $0.expiresAt) }
+        )
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -29,8 +29,11 @@ public struct AdminTokens: Sendable {
         }
         let token = value ?? Self.generate()
         try await store.createAdminToken(
-            name: name, role: role, hash: Self.hash(token),
-            audit: AuditEvent(at: clock.now(), by: actor, action: "token.created", subject: name, detail: "role \(role.rawValue)"))
+            name: name,
+            role: role,
+            hash: Self.hash(token),
+            audit: AuditEvent(at: clock.now(), by: actor, action: "token.created", subject: name, detail: "role \(role.rawValue)")
+        )
         return token
     }
 

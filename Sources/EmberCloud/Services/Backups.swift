@@ -23,7 +23,12 @@ public struct Backups: Sendable {
     }
 
     /// Stores `blob` for an authenticated device; `etag` and `ifNoneMatch` are the raw header values.
-    func upload(_ blob: Data, for device: DeviceCredential, etag etagHeader: String?, ifNoneMatch: String?) async throws
+    func upload(
+        _ blob: Data,
+        for device: DeviceCredential,
+        etag etagHeader: String?,
+        ifNoneMatch: String?
+    ) async throws
         -> (outcome: BackupStoreOutcome, etag: String)
     {
         guard !blob.isEmpty else {
@@ -66,7 +71,11 @@ public struct Backups: Sendable {
     /// Deletes the device's backup; deleting nothing is fine (FireFly's idempotent DELETE).
     func delete(for device: DeviceCredential, client: String) async throws {
         let audit = AuditEvent(
-            at: clock.now(), by: AuditActor(actor: "device:\(device.uuid)", client: client), action: "backup.deleted", subject: device.uuid)
+            at: clock.now(),
+            by: AuditActor(actor: "device:\(device.uuid)", client: client),
+            action: "backup.deleted",
+            subject: device.uuid
+        )
         if try await store.deleteBackup(uuid: device.uuid, audit: audit) { metrics.backup("deleted") }
     }
 }

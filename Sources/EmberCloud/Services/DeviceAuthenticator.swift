@@ -51,8 +51,13 @@ public struct DeviceAuthenticator: Sendable {
     let audit: AuthFailureAudit
 
     init(
-        store: any Store, nonces: any NonceGuard, clock: any RegistryClock, window: SignatureWindow, requireV2: Bool,
-        metrics: EmberMetrics, audit: AuthFailureAudit
+        store: any Store,
+        nonces: any NonceGuard,
+        clock: any RegistryClock,
+        window: SignatureWindow,
+        requireV2: Bool,
+        metrics: EmberMetrics,
+        audit: AuthFailureAudit
     ) {
         self.audit = audit
         self.store = store
@@ -71,7 +76,11 @@ public struct DeviceAuthenticator: Sendable {
             metrics.authFailure(reason)
             let subject = String(facts.pathUUID.prefix(64))  // the client chose it: keep audit rows small
             await audit.record(
-                reason: reason.message, subject: subject, by: AuditActor(actor: "device:\(subject)", client: facts.client), now: clock.now())
+                reason: reason.message,
+                subject: subject,
+                by: AuditActor(actor: "device:\(subject)", client: facts.client),
+                now: clock.now()
+            )
             throw Failure(reason: reason, unknownDeviceIsNotFound: unknownDeviceIsNotFound)
         }
     }
@@ -81,8 +90,12 @@ public struct DeviceAuthenticator: Sendable {
         let request: SignedRequest
         do {
             request = try SignedRequest(
-                uuid: headers.uuid, nonce: headers.nonce, timestamp: headers.timestamp, signature: headers.signature,
-                version: headers.version)
+                uuid: headers.uuid,
+                nonce: headers.nonce,
+                timestamp: headers.timestamp,
+                signature: headers.signature,
+                version: headers.version
+            )
         } catch {
             throw fail(error)
         }

@@ -7,9 +7,14 @@ public struct Devices: Sendable {
     /// The FireFly registration status of a device that authenticated.
     func status(of device: DeviceCredential) -> RegistrationStatus {
         RegistrationStatus(
-            uuid: device.uuid, productID: device.productID, productHex: device.productHex, deviceClass: device.deviceClass,
+            uuid: device.uuid,
+            productID: device.productID,
+            productHex: device.productHex,
+            deviceClass: device.deviceClass,
             registrationDate: DeviceTimestamp(epochSeconds: device.registrationDate).text,
-            registeringApplication: device.registeringApplication, registeringVersion: device.registeringVersion)
+            registeringApplication: device.registeringApplication,
+            registeringVersion: device.registeringVersion
+        )
     }
 
     func device(uuid text: String) async throws -> DeviceRecord {

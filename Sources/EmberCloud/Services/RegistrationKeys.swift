@@ -20,8 +20,12 @@ public struct RegistrationKeys: Sendable {
             let now = clock.now()
             let record = RegistrationKeyRecord(key: RegistrationKey.generate(), createdBy: owner, generatedAt: now, expiresAt: now + ttl)
             let audit = AuditEvent(
-                at: now, by: AuditActor(actor: owner, client: client), action: "key.minted", subject: RegistrationKey.masked(record.key),
-                detail: "expires at \(DeviceTimestamp(epochSeconds: record.expiresAt).text)")
+                at: now,
+                by: AuditActor(actor: owner, client: client),
+                action: "key.minted",
+                subject: RegistrationKey.masked(record.key),
+                detail: "expires at \(DeviceTimestamp(epochSeconds: record.expiresAt).text)"
+            )
             if try await store.insertRegistrationKey(record, audit: audit) {
                 metrics.keyMinted()
                 return record

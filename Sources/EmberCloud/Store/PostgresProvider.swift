@@ -58,8 +58,13 @@ public final class PostgresProvider: DatabaseProvider {
     public static func open(url: String, logger: Logger, timeout: Double = 15) async throws -> PostgresProvider {
         let settings = try Settings(url: url)
         var configuration = PostgresClient.Configuration(
-            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: settings.requireTLS ? .require(TLSConfiguration.makeClientConfiguration()) : .disable)
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: settings.requireTLS ? .require(TLSConfiguration.makeClientConfiguration()) : .disable
+        )
         configuration.options.maximumConnections = settings.poolSize
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let provider = PostgresProvider(location: settings.redacted, client: client, logger: logger)

@@ -45,7 +45,9 @@ extension SQLStore {
 
     static func backupInfo(_ row: any SQLRow) throws -> BackupInfo {
         BackupInfo(
-            etag: try row.decode(column: "etag", as: String.self), size: try row.decode(column: "size", as: Int64.self),
-            lastBackupDate: try row.decode(column: "stored_at", as: Int64.self))
+            etag: try row.decode(column: "etag", as: String.self),
+            size: try row.decode(column: "size", as: Int64.self),
+            lastBackupDate: try row.decode(column: "stored_at", as: Int64.self)
+        )
     }
 }

@@ -22,7 +22,14 @@ extension SQLStore {
         for _ in 0..<3 {
             do {
                 return try await registerOnce(
-                    registration, uuid: uuid, publicKey: publicKey, json: (mcu, network, partitions), key: key, now: now, by: actor)
+                    registration,
+                    uuid: uuid,
+                    publicKey: publicKey,
+                    json: (mcu, network, partitions),
+                    key: key,
+                    now: now,
+                    by: actor
+                )
             } catch is ConcurrentRegistration {
                 continue
             }
@@ -33,12 +40,17 @@ extension SQLStore {
     private struct ConcurrentRegistration: Error {}
 
     private func registerOnce(
-        _ registration: DeviceRegistration, uuid: String, publicKey: String, json: (String, String, String), key: String, now: Int64,
+        _ registration: DeviceRegistration,
+        uuid: String,
+        publicKey: String,
+        json: (String, String, String),
+        key: String,
+        now: Int64,
         by actor: AuditActor
     ) async throws -> RegistrationOutcome {
         let (mcu, network, partitions) = json
         return try await provider.transaction { db in
-            func usableKey(_ query: some SQLPredicateBuilder) -> Void {
+            func usableKey(_ query: some SQLPredicateBuilder) {
                 _ = query.where("key", .equal, key).where(SQLColumn("spent_at"), .is, SQLLiteral.null)
                     .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).where("expires_at", .greaterThan, now)
             }
@@ -69,18 +81,33 @@ extension SQLStore {
             let inserted = try await db.insert(into: "devices")
                 .columns(Self.deviceColumns.dropLast() + ["registration_key"])
                 .values(
-                    SQLBind(uuid), SQLBind(registration.productID), SQLBind(registration.productHex.description),
-                    SQLBind(registration.deviceClass), SQLBind(publicKey), SQLBind(registration.registeringApplication),
-                    SQLBind(registration.registeringVersion), SQLBind(mcu), SQLBind(network), SQLBind(partitions), SQLBind(now),
-                    SQLBind(mintedBy), SQLBind(key)
+                    SQLBind(uuid),
+                    SQLBind(registration.productID),
+                    SQLBind(registration.productHex.description),
+                    SQLBind(registration.deviceClass),
+                    SQLBind(publicKey),
+                    SQLBind(registration.registeringApplication),
+                    SQLBind(registration.registeringVersion),
+                    SQLBind(mcu),
+                    SQLBind(network),
+                    SQLBind(partitions),
+                    SQLBind(now),
+                    SQLBind(mintedBy),
+                    SQLBind(key)
                 ).ignoringConflicts(with: "uuid").returning("uuid").first()
             guard inserted != nil else { throw ConcurrentRegistration() }
             try await insertAudit(
                 [
                     AuditEvent(
-                        at: now, by: actor, action: "device.registered", subject: uuid,
-                        detail: "product \(registration.productHex) with key \(RegistrationKey.masked(key)) minted by \(mintedBy)")
-                ], on: db)
+                        at: now,
+                        by: actor,
+                        action: "device.registered",
+                        subject: uuid,
+                        detail: "product \(registration.productHex) with key \(RegistrationKey.masked(key)) minted by \(mintedBy)"
+                    )
+                ],
+                on: db
+            )
             return .registered
         }
     }
@@ -93,22 +120,25 @@ extension SQLStore {
 
     public func deviceCredential(uuid: String) async throws -> DeviceCredential? {
         try await provider.read { db in
-            guard let row = try await db.raw(
-                """
-                SELECT public_key, decommissioned_at, product_id, product_hex, device_class, registration_date,
-                registering_application, registering_version FROM devices WHERE uuid = \(bind: uuid)
-                """
-            ).first()
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT public_key, decommissioned_at, product_id, product_hex, device_class, registration_date,
+                    registering_application, registering_version FROM devices WHERE uuid = \(bind: uuid)
+                    """
+                ).first()
             else { return nil }
             return DeviceCredential(
-                uuid: uuid, publicKey: try row.decode(column: "public_key", as: String.self),
+                uuid: uuid,
+                publicKey: try row.decode(column: "public_key", as: String.self),
                 decommissioned: try row.decode(column: "decommissioned_at", as: Int64?.self) != nil,
                 productID: try row.decode(column: "product_id", as: String.self),
                 productHex: try row.decode(column: "product_hex", as: String.self),
                 deviceClass: try row.decode(column: "device_class", as: String.self),
                 registrationDate: try row.decode(column: "registration_date", as: Int64.self),
                 registeringApplication: try row.decode(column: "registering_application", as: String.self),
-                registeringVersion: try row.decode(column: "registering_version", as: String.self))
+                registeringVersion: try row.decode(column: "registering_version", as: String.self)
+            )
         }
     }
 
@@ -143,6 +173,7 @@ extension SQLStore {
             partitions: try json("partitions", as: [PartitionEntry].self),
             registrationDate: try row.decode(column: "registration_date", as: Int64.self),
             registeredBy: try row.decode(column: "registered_by", as: String.self),
-            decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self))
+            decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self)
+        )
     }
 }

@@ -24,9 +24,10 @@ extension SQLStore {
 
     public func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?) {
         try await provider.read { db in
-            guard let row = try await db.raw(
-                "SELECT COUNT(*) AS failures, MIN(at) AS oldest FROM registration_failures WHERE client = \(bind: client) AND at > \(bind: since)"
-            ).first()
+            guard
+                let row = try await db.raw(
+                    "SELECT COUNT(*) AS failures, MIN(at) AS oldest FROM registration_failures WHERE client = \(bind: client) AND at > \(bind: since)"
+                ).first()
             else { return (0, nil) }
             return (try row.decode(column: "failures", as: Int.self), try row.decode(column: "oldest", as: Int64?.self))
         }

@@ -50,6 +50,7 @@ extension SQLStore {
             expiresAt: try row.decode(column: "expires_at", as: Int64.self),
             spentAt: try row.decode(column: "spent_at", as: Int64?.self),
             spentBy: try row.decode(column: "spent_by", as: String?.self),
-            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self))
+            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self)
+        )
     }
 }

@@ -18,8 +18,10 @@ public struct SQLStore: Store {
         let applied = try await Migrator(provider: provider).applied()
         let known = Migrations.all.map { migration in
             MigrationState(
-                version: migration.version, name: migration.name,
-                appliedAt: applied.first { $0.version == migration.version }?.appliedAt)
+                version: migration.version,
+                name: migration.name,
+                appliedAt: applied.first { $0.version == migration.version }?.appliedAt
+            )
         }
         let unknown = applied.filter { row in !Migrations.all.contains { $0.version == row.version } }
             .map { MigrationState(version: $0.version, name: $0.name + " (unknown to this build)", appliedAt: $0.appliedAt) }
@@ -39,7 +41,12 @@ public struct SQLStore: Store {
     func insertAudit(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
         try await db.insert(into: "audit_log").columns("at", "actor", "client", "action", "subject", "detail")
-            .rows(events.map { [SQLBind($0.at), SQLBind($0.by.actor), SQLBind($0.by.client), SQLBind($0.action), SQLBind($0.subject), SQLBind($0.detail)] as [any SQLExpression] })
+            .rows(
+                events.map {
+                    [SQLBind($0.at), SQLBind($0.by.actor), SQLBind($0.by.client), SQLBind($0.action), SQLBind($0.subject), SQLBind($0.detail)]
+                        as [any SQLExpression]
+                }
+            )
             .run()
     }
 

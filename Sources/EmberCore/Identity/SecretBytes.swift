@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A buffer for key material that is overwritten with zeros when it is released (or `wipe()` is called), so copies
@@ -48,11 +48,11 @@ public final class SecretBytes {
     public static func zero(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         #if canImport(Glibc)
-            explicit_bzero(base, buffer.count)
+        explicit_bzero(base, buffer.count)
         #elseif canImport(Darwin)
-            _ = memset_s(base, buffer.count, 0, buffer.count)
+        _ = memset_s(base, buffer.count, 0, buffer.count)
         #else
-            for index in 0..<buffer.count { buffer[index] = 0 }
+        for index in 0..<buffer.count { buffer[index] = 0 }
         #endif
     }
 }

@@ -33,22 +33,40 @@ public enum RequestSigner {
 
     /// Signs a request for the device whose master key is given; the signing key lives only inside this call.
     public static func sign(
-        master: MasterKey, uuid: UUID, version: SignatureVersion, method: String, path: String, body: Data = Data(),
-        at time: DeviceTimestamp, nonce: Data? = nil
+        master: MasterKey,
+        uuid: UUID,
+        version: SignatureVersion,
+        method: String,
+        path: String,
+        body: Data = Data(),
+        at time: DeviceTimestamp,
+        nonce: Data? = nil
     ) throws(IdentityError) -> Headers {
         try sign(key: master.signingKey(), uuid: uuid, version: version, method: method, path: path, body: body, at: time, nonce: nonce)
     }
 
     /// Signs a request with a prepared key (load generators that sign many requests for the same device).
     public static func sign(
-        key: P256.Signing.PrivateKey, uuid: UUID, version: SignatureVersion, method: String, path: String, body: Data = Data(),
-        at time: DeviceTimestamp, nonce: Data? = nil
+        key: P256.Signing.PrivateKey,
+        uuid: UUID,
+        version: SignatureVersion,
+        method: String,
+        path: String,
+        body: Data = Data(),
+        at time: DeviceTimestamp,
+        nonce: Data? = nil
     ) throws(IdentityError) -> Headers {
         let nonceBytes = nonce ?? Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         let nonceBase64 = nonceBytes.base64EncodedString()
         let message = SigningInput.message(
-            version, nonce: nonceBytes, nonceBase64: nonceBase64, timestamp: time.text, method: method, path: path,
-            bodySHA256Hex: SigningInput.bodyHash(body))
+            version,
+            nonce: nonceBytes,
+            nonceBase64: nonceBase64,
+            timestamp: time.text,
+            method: method,
+            path: path,
+            bodySHA256Hex: SigningInput.bodyHash(body)
+        )
         let signature: Data
         do {
             signature = try key.signature(for: message).derRepresentation
@@ -56,8 +74,12 @@ public enum RequestSigner {
             throw .invalidScalar
         }
         return Headers(
-            uuid: DeviceUUID.format(uuid), nonce: nonceBase64, timestamp: time.text,
-            signature: signature.base64EncodedString(), version: version)
+            uuid: DeviceUUID.format(uuid),
+            nonce: nonceBase64,
+            timestamp: time.text,
+            signature: signature.base64EncodedString(),
+            version: version
+        )
     }
 
     /// Whether `signatureDER` is a valid signature by `key` over `message`; malformed DER is simply invalid.

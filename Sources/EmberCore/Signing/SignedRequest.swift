@@ -23,7 +23,11 @@ public struct SignedRequest: Sendable {
 
     /// Parses the raw header values in the contract's order of checks.
     public init(
-        uuid: String?, nonce: String?, timestamp: String?, signature: String?, version: String?
+        uuid: String?,
+        nonce: String?,
+        timestamp: String?,
+        signature: String?,
+        version: String?
     ) throws(DeviceAuthError) {
         guard let uuid, let nonce, let timestamp, let signature, !uuid.isEmpty, !nonce.isEmpty, !timestamp.isEmpty,
             !signature.isEmpty
@@ -55,8 +59,14 @@ public struct SignedRequest: Sendable {
     /// The bytes the device signed, for this request's method, path (with query) and body hash.
     public func signedBytes(method: String, path: String, bodySHA256Hex: @autoclosure () -> String) -> Data {
         SigningInput.message(
-            version, nonce: nonce, nonceBase64: nonceBase64, timestamp: timestampText, method: method, path: path,
-            bodySHA256Hex: bodySHA256Hex())
+            version,
+            nonce: nonce,
+            nonceBase64: nonceBase64,
+            timestamp: timestampText,
+            method: method,
+            path: path,
+            bodySHA256Hex: bodySHA256Hex()
+        )
     }
 
     /// Whether the signature is a valid ECDSA-P256-SHA256 DER signature by `key` over the signed bytes.

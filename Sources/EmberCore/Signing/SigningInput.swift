@@ -17,7 +17,12 @@ public enum SigningInput {
 
     /// The signed bytes of `version`; the body hash is computed only for v2.
     public static func message(
-        _ version: SignatureVersion, nonce: Data, nonceBase64: String, timestamp: String, method: String, path: String,
+        _ version: SignatureVersion,
+        nonce: Data,
+        nonceBase64: String,
+        timestamp: String,
+        method: String,
+        path: String,
         bodySHA256Hex: @autoclosure () -> String
     ) -> Data {
         switch version {

@@ -36,9 +36,20 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
 
     /// A device record with every field.
     public init(
-        uuid: String, productID: String, productHex: String, deviceClass: String, publicKey: String, registeringApplication: String,
-        registeringVersion: String, mcu: MCUInfo, network: [NetworkInterface], partitions: [PartitionEntry], registrationDate: Int64,
-        registeredBy: String, decommissionedAt: Int64?, backup: BackupInfo? = nil
+        uuid: String,
+        productID: String,
+        productHex: String,
+        deviceClass: String,
+        publicKey: String,
+        registeringApplication: String,
+        registeringVersion: String,
+        mcu: MCUInfo,
+        network: [NetworkInterface],
+        partitions: [PartitionEntry],
+        registrationDate: Int64,
+        registeredBy: String,
+        decommissionedAt: Int64?,
+        backup: BackupInfo? = nil
     ) {
         self.uuid = uuid
         self.productID = productID

@@ -68,9 +68,17 @@ extension RegistrationRequest {
             throw WireError("network, partitions and mcu.features may hold at most 16, 64 and 32 entries")
         }
         return DeviceRegistration(
-            uuid: uuid, productID: productID, productHex: productHex, deviceClass: deviceClass, publicKey: publicKey,
-            registeringApplication: application, registeringVersion: version, mcu: mcu, network: network,
-            partitions: partitions)
+            uuid: uuid,
+            productID: productID,
+            productHex: productHex,
+            deviceClass: deviceClass,
+            publicKey: publicKey,
+            registeringApplication: application,
+            registeringVersion: version,
+            mcu: mcu,
+            network: network,
+            partitions: partitions
+        )
     }
 
     private static func checkLength(_ text: String?, _ field: String) throws(WireError) {

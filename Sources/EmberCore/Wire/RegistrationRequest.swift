@@ -26,8 +26,15 @@ public struct RegistrationRequest: Codable, Sendable, Equatable {
 
     /// A body with every field given.
     public init(
-        uuid: String?, productID: String?, productHex: String?, deviceClass: String?, publicKey: String?,
-        registeringApplication: String?, registeringVersion: String?, mcu: MCUInfo?, network: [NetworkInterface]?,
+        uuid: String?,
+        productID: String?,
+        productHex: String?,
+        deviceClass: String?,
+        publicKey: String?,
+        registeringApplication: String?,
+        registeringVersion: String?,
+        mcu: MCUInfo?,
+        network: [NetworkInterface]?,
         partitions: [PartitionEntry]?
     ) {
         self.uuid = uuid
@@ -68,8 +75,15 @@ public struct MCUInfo: Codable, Sendable, Equatable {
 
     /// MCU facts, each optional as on the wire.
     public init(
-        model: String? = nil, revision: Int? = nil, cpuFreqMHz: Int? = nil, cores: Int? = nil, flashChipSize: Int? = nil,
-        flashChipSpeed: Int? = nil, flashChipMode: String? = nil, psramSize: Int? = nil, features: [String]? = nil,
+        model: String? = nil,
+        revision: Int? = nil,
+        cpuFreqMHz: Int? = nil,
+        cores: Int? = nil,
+        flashChipSize: Int? = nil,
+        flashChipSpeed: Int? = nil,
+        flashChipMode: String? = nil,
+        psramSize: Int? = nil,
+        features: [String]? = nil,
         idfVersion: String? = nil
     ) {
         self.model = model

@@ -85,8 +85,13 @@ public struct RegistrationStatus: Codable, Sendable, Equatable {
 
     /// A status with every field.
     public init(
-        uuid: String, productID: String, productHex: String, deviceClass: String, registrationDate: String,
-        registeringApplication: String, registeringVersion: String
+        uuid: String,
+        productID: String,
+        productHex: String,
+        deviceClass: String,
+        registrationDate: String,
+        registeringApplication: String,
+        registeringVersion: String
     ) {
         self.uuid = uuid
         self.productID = productID

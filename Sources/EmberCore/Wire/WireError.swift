@@ -18,5 +18,6 @@ public struct WireError: Error, Equatable, Sendable {
     public static let invalidProductHex = WireError("product_hex must match 0xXXXXXXXX")
     /// FireFly: the `public_key` field is not an uncompressed P-256 point.
     public static let invalidPublicKey = WireError(
-        "public_key must be a Base64-encoded uncompressed P-256 point (65 bytes, prefix 0x04)")
+        "public_key must be a Base64-encoded uncompressed P-256 point (65 bytes, prefix 0x04)"
+    )
 }

@@ -26,7 +26,8 @@ extension APIError {
         case .backupUndecryptable:
             self.init(
                 status: .badGateway,
-                message: "The cloud's backup does not decrypt with this device's key (damaged, or made by another device)")
+                message: "The cloud's backup does not decrypt with this device's key (damaged, or made by another device)"
+            )
         case .hardware(let error): self.init(error)
         case .visualToken(let decision): self.init(decision)
         }
@@ -62,8 +63,10 @@ extension APIError {
             self.init(status: .unauthorized, message: "Wrong or expired visual token: send the token shown on the device's display now")
         case .limited(let retryAfter):
             self.init(
-                status: .tooManyRequests, message: "Too many wrong visual tokens; try again in \(retryAfter) s",
-                headers: [.retryAfter: String(retryAfter)])
+                status: .tooManyRequests,
+                message: "Too many wrong visual tokens; try again in \(retryAfter) s",
+                headers: [.retryAfter: String(retryAfter)]
+            )
         }
     }
 

@@ -2,6 +2,7 @@ import EmberCore
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// The FireFly Controller firmware's backup routes: `/backup` (the local file) and `/api/cloud-backup` (its
 /// encrypted copy in the cloud).
@@ -71,6 +72,9 @@ struct BackupController {
 
     static func backupResponse(_ data: Data, etag: String) -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/json", .eTag: BackupETag.quoted(etag)], body: .init(byteBuffer: ByteBuffer(data: data)))
+            status: .ok,
+            headers: [.contentType: "application/json", .eTag: BackupETag.quoted(etag)],
+            body: .init(byteBuffer: ByteBuffer(data: data))
+        )
     }
 }

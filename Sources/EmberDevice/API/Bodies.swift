@@ -15,7 +15,11 @@ struct RegistrationStatusBody: Encodable {
     var registered: Bool
     var checkedAt: Int64
     var cloudAPIRoot: String
-    enum CodingKeys: String, CodingKey { case registered, checkedAt = "checked_at", cloudAPIRoot = "cloud_api_root" }
+    enum CodingKeys: String, CodingKey {
+        case registered
+        case checkedAt = "checked_at"
+        case cloudAPIRoot = "cloud_api_root"
+    }
 }
 
 /// `GET /api/version`; `ui` is null: Ember serves no separate UI partition.
@@ -29,7 +33,11 @@ struct VersionBody: Encodable {
     var application: Application
     var productHex: String
 
-    enum CodingKeys: String, CodingKey { case application, productHex = "product_hex", ui }
+    enum CodingKeys: String, CodingKey {
+        case application
+        case productHex = "product_hex"
+        case ui
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -56,9 +64,18 @@ struct MCUBody: Encodable {
     var bootTime: Int64
 
     enum CodingKeys: String, CodingKey {
-        case chipModel = "chip_model", revision, cpuFreqMHz = "cpu_freq_mhz", chipCores = "chip_cores", sdkVersion = "sdk_version"
-        case flashChipSize = "flash_chip_size", flashChipSpeed = "flash_chip_speed", flashChipMode = "flash_chip_mode"
-        case freeHeap = "free_heap", psramSize = "psram_size", freePSRAM = "free_psram", chipFeatures = "chip_features"
+        case chipModel = "chip_model"
+        case revision
+        case cpuFreqMHz = "cpu_freq_mhz"
+        case chipCores = "chip_cores"
+        case sdkVersion = "sdk_version"
+        case flashChipSize = "flash_chip_size"
+        case flashChipSpeed = "flash_chip_speed"
+        case flashChipMode = "flash_chip_mode"
+        case freeHeap = "free_heap"
+        case psramSize = "psram_size"
+        case freePSRAM = "free_psram"
+        case chipFeatures = "chip_features"
         case bootTime = "boot_time"
     }
 }

@@ -1,13 +1,18 @@
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `ember device run`: boots the board, then serves the HTTP API while the agent's service runs its sessions,
 /// until SIGTERM/SIGINT.
 public enum DeviceServer {
     /// The HTTP application of an agent; `onRunning` receives the bound port (useful with port 0).
     public static func makeApplication(
-        agent: DeviceAgent, host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        agent: DeviceAgent,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: HWRegAPI.router(agent: agent),
@@ -17,7 +22,8 @@ public enum DeviceServer {
                 await agent.serving(at: "\(host):\(bound)")
                 await onRunning(bound)
             },
-            logger: logger)
+            logger: logger
+        )
     }
 
     /// Boots the agent's board and serves until a shutdown signal; a board that cannot be reopened at a reboot
@@ -29,8 +35,11 @@ public enum DeviceServer {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: DeviceAgentService(agent: agent)), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                services: [.init(service: DeviceAgentService(agent: agent)), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
         logger.notice("Ember device agent stopped")
     }

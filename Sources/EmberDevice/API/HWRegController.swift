@@ -2,6 +2,7 @@ import EmberCore
 import EmberHTTP
 import Foundation
 import Hummingbird
+import NIOFoundationEssentialsCompat
 
 /// The HW-Reg firmware's routes (device.md): identity, registration, the board's facts, logs, reboot.
 struct HWRegController {
@@ -48,7 +49,12 @@ struct HWRegController {
         try tokens.authorize(request, context)
         guard let identity = try await agent.identity() else { throw AgentFailure.notFound("Device identity not provisioned") }
         return try Self.json(
-            IdentityRequest(uuid: DeviceUUID.format(identity.uuid), productID: identity.productHex.productID, productHex: identity.productHex.description))
+            IdentityRequest(
+                uuid: DeviceUUID.format(identity.uuid),
+                productID: identity.productHex.productID,
+                productHex: identity.productHex.description
+            )
+        )
     }
 
     @Sendable func provision(_ request: Request, context: HWRegContext) async throws -> Response {
@@ -82,10 +88,21 @@ struct HWRegController {
         let memory = board.memory()
         return try Self.json(
             MCUBody(
-                chipModel: facts.chipModel, revision: String(facts.revision), cpuFreqMHz: facts.cpuFreqMHz, chipCores: facts.chipCores,
-                sdkVersion: facts.sdkVersion, flashChipSize: facts.flashChipSize, flashChipSpeed: facts.flashChipSpeedMHz,
-                flashChipMode: facts.flashChipMode, freeHeap: memory.freeHeap, psramSize: facts.psramSize, freePSRAM: memory.freePSRAM,
-                chipFeatures: facts.chipFeatures, bootTime: await agent.bootTimeValue()))
+                chipModel: facts.chipModel,
+                revision: String(facts.revision),
+                cpuFreqMHz: facts.cpuFreqMHz,
+                chipCores: facts.chipCores,
+                sdkVersion: facts.sdkVersion,
+                flashChipSize: facts.flashChipSize,
+                flashChipSpeed: facts.flashChipSpeedMHz,
+                flashChipMode: facts.flashChipMode,
+                freeHeap: memory.freeHeap,
+                psramSize: facts.psramSize,
+                freePSRAM: memory.freePSRAM,
+                chipFeatures: facts.chipFeatures,
+                bootTime: await agent.bootTimeValue()
+            )
+        )
     }
 
     /// Replies first, then the agent's session reboots, as FireFly restarts once the client has its answer.
@@ -100,7 +117,9 @@ struct HWRegController {
         return try Self.json(
             VersionBody(
                 application: .init(name: HWRegAPI.applicationName, version: configuration.version, commit: configuration.commit),
-                productHex: await agent.board.product.description))
+                productHex: await agent.board.product.description
+            )
+        )
     }
 
     /// A JSON request body: `Content-Type: application/json` and not empty, else FireFly's 400.
@@ -114,6 +133,10 @@ struct HWRegController {
     static func json<T: Encodable>(_ value: T) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value)))
+        )
     }
 }

@@ -1,3 +1,4 @@
+import EmberHTTP
 import Hummingbird
 
 extension VisualTokens {

@@ -2,6 +2,7 @@ import Crypto
 import EmberClient
 import EmberCore
 import Foundation
+import Logging
 import NIOHTTP1
 
 /// The Controller role's backup: the local `/backup.json`, and its encrypted copy in the cloud (seed 002).
@@ -36,14 +37,25 @@ extension DeviceAgent {
 
     /// A signed backup request; an unreachable cloud records `failEvent`, a local failure stays local.
     private func backupRequest(
-        _ call: AgentFailure.CloudCall, _ method: HTTPMethod, identity: IdentityBlock, root: String, failEvent: (EventLevel, String),
+        _ call: AgentFailure.CloudCall,
+        _ method: HTTPMethod,
+        identity: IdentityBlock,
+        root: String,
+        failEvent: (EventLevel, String),
         body: Data = Data(),
-        headers: [(String, String)] = [], timeoutSeconds: Int64
+        headers: [(String, String)] = [],
+        timeoutSeconds: Int64
     ) async throws(AgentFailure) -> RegistryClient.Reply {
         do {
             return try await cloud.signed(
-                method, "/devices/\(DeviceUUID.format(identity.uuid))/backup", identity: identity, root: root, body: body, headers: headers,
-                timeoutSeconds: timeoutSeconds)
+                method,
+                "/devices/\(DeviceUUID.format(identity.uuid))/backup",
+                identity: identity,
+                root: root,
+                body: body,
+                headers: headers,
+                timeoutSeconds: timeoutSeconds
+            )
         } catch {
             switch error {
             case .unreachable:
@@ -69,7 +81,13 @@ extension DeviceAgent {
         let quoted = BackupETag.quoted(etag)
         let headers = [(FireFlyHeader.contentType, "application/octet-stream"), (FireFlyHeader.eTag, quoted), (FireFlyHeader.ifNoneMatch, quoted)]
         let status = try await backupRequest(
-            .backupUpload, .POST, identity: identity, root: root, failEvent: (.error, "Backup upload fail"), body: blob, headers: headers,
+            .backupUpload,
+            .POST,
+            identity: identity,
+            root: root,
+            failEvent: (.error, "Backup upload fail"),
+            body: blob,
+            headers: headers,
             timeoutSeconds: 30
         ).status
         switch status {
@@ -87,7 +105,14 @@ extension DeviceAgent {
     /// A blob that does not decrypt leaves the local file untouched.
     public func retrieveBackup() async throws(AgentFailure) -> (data: Data, etag: String) {
         let (identity, root) = try backupPreconditions()
-        let reply = try await backupRequest(.backupFetch, .GET, identity: identity, root: root, failEvent: (.notify, "Backup fetch fail"), timeoutSeconds: 30)
+        let reply = try await backupRequest(
+            .backupFetch,
+            .GET,
+            identity: identity,
+            root: root,
+            failEvent: (.notify, "Backup fetch fail"),
+            timeoutSeconds: 30
+        )
         switch reply.status {
         case 200: break
         case 404: throw .notFound("No backup in the cloud for this device")
@@ -113,8 +138,15 @@ extension DeviceAgent {
     /// `DELETE /api/cloud-backup`: deletes the cloud copy, then the local file and its sidecar.
     public func deleteCloudBackup() async throws(AgentFailure) {
         let (identity, root) = try backupPreconditions()
-        let status = try await backupRequest(.backupDelete, .DELETE, identity: identity, root: root, failEvent: (.notify, "Backup del fail"), timeoutSeconds: 15)
-            .status
+        let status = try await backupRequest(
+            .backupDelete,
+            .DELETE,
+            identity: identity,
+            root: root,
+            failEvent: (.notify, "Backup del fail"),
+            timeoutSeconds: 15
+        )
+        .status
         switch status {
         case 200, 204:
             _ = try deleteLocalBackup()

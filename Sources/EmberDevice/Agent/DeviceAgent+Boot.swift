@@ -1,5 +1,6 @@
 import EmberCore
 import Foundation
+import Logging
 
 /// Boot sessions: the boot sequence, the session's child tasks, reboots.
 extension DeviceAgent {

@@ -1,4 +1,5 @@
 import EmberCore
+import Logging
 
 /// The boot-time checks: the flashed partition table against the catalog, and the I2C peripherals.
 extension DeviceAgent {
@@ -24,7 +25,8 @@ extension DeviceAgent {
         }
         checks = CheckReport(
             partitions: .init(passed: partitionProblems.isEmpty, problems: partitionProblems),
-            peripherals: .init(passed: peripheralProblems.isEmpty, problems: peripheralProblems))
+            peripherals: .init(passed: peripheralProblems.isEmpty, problems: peripheralProblems)
+        )
     }
 
     /// Differences between the expected and the flashed partition table, position by position.

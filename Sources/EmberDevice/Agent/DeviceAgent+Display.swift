@@ -1,5 +1,6 @@
 import EmberCore
 import Foundation
+import Logging
 
 /// The OLED, the visual token's rotation and the event log's clock.
 extension DeviceAgent {

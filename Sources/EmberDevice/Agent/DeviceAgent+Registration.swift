@@ -1,5 +1,6 @@
 import EmberCore
 import Foundation
+import Logging
 
 /// Provisioning and crash-safe registration with the cloud (seed 000, EVE's marker of seed 004).
 extension DeviceAgent {
@@ -8,7 +9,10 @@ extension DeviceAgent {
         var key: String
         var url: String
         var startedAt: Int64
-        enum CodingKeys: String, CodingKey { case key, url, startedAt = "started_at" }
+        enum CodingKeys: String, CodingKey {
+            case key, url
+            case startedAt = "started_at"
+        }
     }
 
     /// `POST /api/identity`: burns the UUID, the product and a fresh master key in one step.
@@ -17,7 +21,8 @@ extension DeviceAgent {
         let (uuid, productHex) = try request.validated()
         guard productHex == board.product else {
             throw AgentFailure.invalidInput(
-                "Field product_hex \(productHex) does not match this board (\(board.product) \(board.product.productID)), see docs")
+                "Field product_hex \(productHex) does not match this board (\(board.product) \(board.product.productID)), see docs"
+            )
         }
         do {
             try board.burnIdentity(IdentityBlock(uuid: uuid, productHex: productHex), masterKey: .random())
@@ -102,7 +107,10 @@ extension DeviceAgent {
                 break
             case .signatureRefused(let reason), .failed(let reason):
                 if attempt == 1 || attempt % 10 == 0 { event(.notify, "Cloud reg fail") }
-                logger.info("pending registration: cloud check failed; retrying", metadata: ["ember.attempt": "\(attempt)", "ember.reason": "\(reason)"])
+                logger.info(
+                    "pending registration: cloud check failed; retrying",
+                    metadata: ["ember.attempt": "\(attempt)", "ember.reason": "\(reason)"]
+                )
                 continue
             case .localFailure(let error):
                 giveUpPending(pending, message: "Key derivation failed", error: error)

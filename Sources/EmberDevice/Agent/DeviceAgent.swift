@@ -28,7 +28,9 @@ public actor DeviceAgent {
     public internal(set) var registration: RegistrationState = .pending
     public internal(set) var clockSynchronized = false
     public internal(set) var checks = CheckReport(
-        partitions: .init(passed: true, problems: []), peripherals: .init(passed: true, problems: []))
+        partitions: .init(passed: true, problems: []),
+        peripherals: .init(passed: true, problems: [])
+    )
     public internal(set) var peripherals: [Peripheral] = []
     var bootUptime: Double = 0
     var bootTime: Int64 = 0
@@ -44,8 +46,10 @@ public actor DeviceAgent {
 
     /// An agent for the board `openBoard` opens (again at every reboot).
     public init(
-        configuration: AgentConfiguration = AgentConfiguration(), clock: any DeviceClock = SystemDeviceClock(),
-        catalog: ProductCatalog = .bundled, logger: Logger = Logger(label: "ember.device"),
+        configuration: AgentConfiguration = AgentConfiguration(),
+        clock: any DeviceClock = SystemDeviceClock(),
+        catalog: ProductCatalog = .bundled,
+        logger: Logger = Logger(label: "ember.device"),
         openBoard: @escaping @Sendable () throws -> any Hardware
     ) throws {
         self.configuration = configuration

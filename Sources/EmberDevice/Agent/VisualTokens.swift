@@ -37,7 +37,10 @@ public final class VisualTokens: Sendable {
 
     /// Tokens on `clock`; the lifetimes and limits are FireFly's unless given.
     public init(
-        clock: any DeviceClock, tokenLifetime: Double = 60, authorizationLifetime: Double = 3600, maxFailures: Int = 10,
+        clock: any DeviceClock,
+        tokenLifetime: Double = 60,
+        authorizationLifetime: Double = 3600,
+        maxFailures: Int = 10,
         failureWindow: Double = 60
     ) {
         self.clock = clock

@@ -6,7 +6,9 @@ import Yams
 public struct Product: Sendable, Equatable {
     /// Whether the product is still built.
     public enum Status: String, Sendable, Codable {
-        case active = "ACTIVE", inactive = "INACTIVE", retired = "RETIRED"
+        case active = "ACTIVE"
+        case inactive = "INACTIVE"
+        case retired = "RETIRED"
     }
 
     public let productHex: ProductHex
@@ -130,11 +132,16 @@ private struct CatalogFile: Decodable {
                 return PartitionEntry(type: row.type, subtype: row.subtype, address: address, size: size, label: row.label)
             }
             return Product(
-                productHex: hex, productID: productID, status: status, inputsCount: inputsCount, outputsCount: outputsCount,
+                productHex: hex,
+                productID: productID,
+                status: status,
+                inputsCount: inputsCount,
+                outputsCount: outputsCount,
                 burnVDDSDIOFuses: burnVDDSDIOEfuse ?? false,
                 peripherals: try addresses(peripherals.inputs, .input) + addresses(peripherals.outputs, .output)
                     + addresses(peripherals.temperature, .temperature) + addresses(peripherals.oled, .oled),
-                partitions: partitions)
+                partitions: partitions
+            )
         }
 
         static func hex(_ text: String) -> Int? {

@@ -53,15 +53,28 @@ struct DeviceCloud: Sendable {
         do { publicKey = DevicePublicKey(try MasterKey.signingKey(scalar: board.deriveKey(.auth)).publicKey) } catch { throw .keyDerivationFailed }
         let mcu = board.mcu
         return RegistrationRequest(
-            uuid: DeviceUUID.format(identity.uuid), productID: identity.productHex.productID,
-            productHex: identity.productHex.description, deviceClass: "CONTROLLER", publicKey: publicKey.base64,
-            registeringApplication: HWRegAPI.applicationDisplayName, registeringVersion: applicationVersion,
+            uuid: DeviceUUID.format(identity.uuid),
+            productID: identity.productHex.productID,
+            productHex: identity.productHex.description,
+            deviceClass: "CONTROLLER",
+            publicKey: publicKey.base64,
+            registeringApplication: HWRegAPI.applicationDisplayName,
+            registeringVersion: applicationVersion,
             mcu: MCUInfo(
-                model: mcu.chipModel, revision: mcu.revision, cpuFreqMHz: mcu.cpuFreqMHz, cores: mcu.chipCores,
-                flashChipSize: mcu.flashChipSize, flashChipSpeed: mcu.flashChipSpeedMHz, flashChipMode: mcu.flashChipMode,
-                psramSize: mcu.psramSize, features: mcu.chipFeatures, idfVersion: mcu.sdkVersion),
+                model: mcu.chipModel,
+                revision: mcu.revision,
+                cpuFreqMHz: mcu.cpuFreqMHz,
+                cores: mcu.chipCores,
+                flashChipSize: mcu.flashChipSize,
+                flashChipSpeed: mcu.flashChipSpeedMHz,
+                flashChipMode: mcu.flashChipMode,
+                psramSize: mcu.psramSize,
+                features: mcu.chipFeatures,
+                idfVersion: mcu.sdkVersion
+            ),
             network: board.networkInterfaces,
-            partitions: board.partitions)
+            partitions: board.partitions
+        )
     }
 
     /// `POST {root}/devices/register` with the key; no signature (FireFly's protocol). Throws only for a local failure.
@@ -103,7 +116,12 @@ struct DeviceCloud: Sendable {
 
     /// A signed request to the cloud.
     func signed(
-        _ method: HTTPMethod, _ path: String, identity: IdentityBlock, root: String, body: Data = Data(), headers: [(String, String)] = [],
+        _ method: HTTPMethod,
+        _ path: String,
+        identity: IdentityBlock,
+        root: String,
+        body: Data = Data(),
+        headers: [(String, String)] = [],
         timeoutSeconds: Int64? = nil
     ) async throws(Failure) -> RegistryClient.Reply {
         guard board.cloudReachable else { throw .unreachable }
@@ -112,7 +130,11 @@ struct DeviceCloud: Sendable {
         let client = RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds ?? self.timeoutSeconds))
         do {
             return try await client.send(
-                method, path, headers: signature.fields.map { ($0.name, $0.value) } + headers, body: body.isEmpty ? nil : body)
+                method,
+                path,
+                headers: signature.fields.map { ($0.name, $0.value) } + headers,
+                body: body.isEmpty ? nil : body
+            )
         } catch {
             throw .unreachable
         }
@@ -123,8 +145,14 @@ struct DeviceCloud: Sendable {
         let authKey = try board.deriveKey(.auth)
         do {
             return try RequestSigner.sign(
-                key: MasterKey.signingKey(scalar: authKey), uuid: identity.uuid, version: signature, method: method, path: path, body: body,
-                at: DeviceTimestamp(epochSeconds: clock.epochSeconds()))
+                key: MasterKey.signingKey(scalar: authKey),
+                uuid: identity.uuid,
+                version: signature,
+                method: method,
+                path: path,
+                body: body,
+                at: DeviceTimestamp(epochSeconds: clock.epochSeconds())
+            )
         } catch {
             throw .keyDerivationFailed
         }

@@ -63,7 +63,9 @@ public enum PowerCheckpoint: String, Sendable, Codable, CaseIterable {
 
 /// A network interface of the board, in FireFly's fixed order.
 public enum NetworkInterfaceName: String, Sendable, Codable, CaseIterable, CodingKeyRepresentable {
-    case wifi, wifiAP = "wifi_ap", bluetooth, ethernet
+    case wifi
+    case wifiAP = "wifi_ap"
+    case bluetooth, ethernet
 }
 
 /// The three fuses that lock VDD_SDIO at 3.3 V on W5500 boards.
@@ -73,7 +75,9 @@ public struct VDDSDIOFuses: Sendable, Equatable, Codable {
     public var vddSDIOTieh: Bool
 
     enum CodingKeys: String, CodingKey {
-        case xpdSDIOForce = "XPD_SDIO_FORCE", xpdSDIOReg = "XPD_SDIO_REG", vddSDIOTieh = "VDD_SDIO_TIEH"
+        case xpdSDIOForce = "XPD_SDIO_FORCE"
+        case xpdSDIOReg = "XPD_SDIO_REG"
+        case vddSDIOTieh = "VDD_SDIO_TIEH"
     }
 
     /// True when all three are burned.

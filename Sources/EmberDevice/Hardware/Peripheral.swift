@@ -4,7 +4,11 @@ import Foundation
 public struct Peripheral: Sendable, Codable, Equatable {
     /// What sits at the address.
     public enum Kind: String, Sendable, Codable {
-        case input = "INPUT", output = "OUTPUT", temperature = "TEMPERATURE", oled = "OLED", nvs = "NVS"
+        case input = "INPUT"
+        case output = "OUTPUT"
+        case temperature = "TEMPERATURE"
+        case oled = "OLED"
+        case nvs = "NVS"
     }
 
     public var address: UInt8
@@ -32,7 +36,11 @@ public struct Peripheral: Sendable, Codable, Equatable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case address, kind = "type", online }
+    enum CodingKeys: String, CodingKey {
+        case address
+        case kind = "type"
+        case online
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

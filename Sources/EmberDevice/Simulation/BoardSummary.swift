@@ -18,10 +18,17 @@ public struct BoardSummary: Encodable, Sendable {
     public var faults: SimulatedBoard.Faults
 
     enum CodingKeys: String, CodingKey {
-        case folder, product, productHex = "product_hex", provisioned, uuid, macAddresses = "mac_addresses"
-        case vddSDIOFuses = "vdd_sdio_fuses", offlinePeripherals = "offline_peripherals"
-        case partitionTableMatches = "partition_table_matches", cloudAPIRoot = "cloud_api_root"
-        case registrationPending = "registration_pending", lastCloudEvent = "last_cloud_event", faults
+        case folder, product
+        case productHex = "product_hex"
+        case provisioned, uuid
+        case macAddresses = "mac_addresses"
+        case vddSDIOFuses = "vdd_sdio_fuses"
+        case offlinePeripherals = "offline_peripherals"
+        case partitionTableMatches = "partition_table_matches"
+        case cloudAPIRoot = "cloud_api_root"
+        case registrationPending = "registration_pending"
+        case lastCloudEvent = "last_cloud_event"
+        case faults
     }
 
     /// Reads the board's state from its files.

@@ -5,9 +5,9 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A FireFly controller simulated in a folder (`ember device init`):
@@ -26,7 +26,9 @@ public final class SimulatedBoard: Hardware {
         public var faults: Faults
 
         enum CodingKeys: String, CodingKey {
-            case productHex = "product_hex", macAddresses = "mac_addresses", mcu, partitions, peripherals, faults
+            case productHex = "product_hex"
+            case macAddresses = "mac_addresses"
+            case mcu, partitions, peripherals, faults
         }
     }
 
@@ -46,8 +48,11 @@ public final class SimulatedBoard: Hardware {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case clockSyncDelaySeconds = "clock_sync_delay_seconds", clockNeverSyncs = "clock_never_syncs"
-            case cloudUnreachable = "cloud_unreachable", failNextEFuseWrite = "fail_next_efuse_write", powerLossAt = "power_loss_at"
+            case clockSyncDelaySeconds = "clock_sync_delay_seconds"
+            case clockNeverSyncs = "clock_never_syncs"
+            case cloudUnreachable = "cloud_unreachable"
+            case failNextEFuseWrite = "fail_next_efuse_write"
+            case powerLossAt = "power_loss_at"
         }
     }
 
@@ -87,9 +92,13 @@ public final class SimulatedBoard: Hardware {
             macs[interface] = MACAddress(bytes: base.dropLast() + [base[5] + UInt8(offset)])!.description
         }
         let specification = Specification(
-            productHex: product.productHex, macAddresses: macs, mcu: .esp32,
+            productHex: product.productHex,
+            macAddresses: macs,
+            mcu: .esp32,
             partitions: wrongPartitionTable ? Self.wrongTable(product.partitions) : product.partitions,
-            peripherals: product.peripherals, faults: Faults())
+            peripherals: product.peripherals,
+            faults: Faults()
+        )
         try Self.save(specification, to: board)
         try AtomicFile.write(Data(EFuseImage().bytes), to: folder.appendingPathComponent("efuse.bin"))
         return try open(folder)
@@ -158,7 +167,7 @@ public final class SimulatedBoard: Hardware {
 
     /// Reads `efuse.bin` through a wiped buffer, so the master key is not left in freed memory.
     private func loadImage() throws(HardwareError) -> EFuseImage {
-        let descriptor = systemOpen(efuseFile.path, O_RDONLY | O_CLOEXEC)
+        let descriptor = POSIX.open(efuseFile.path, O_RDONLY | O_CLOEXEC)
         let missing = HardwareError.storage("the eFuse file is missing or not \(EFuseImage.byteCount) bytes")
         guard descriptor >= 0 else { throw missing }
         defer { close(descriptor) }
@@ -250,13 +259,4 @@ public final class SimulatedBoard: Hardware {
         logger.warning("simulated power loss at \(point.rawValue)")
         kill(getpid(), SIGKILL)
     }
-}
-
-/// `open(2)`, which `SimulatedBoard.open` hides inside the type.
-private func systemOpen(_ path: String, _ flags: Int32) -> Int32 {
-    #if canImport(Glibc)
-        Glibc.open(path, flags)
-    #elseif canImport(Darwin)
-        Darwin.open(path, flags)
-    #endif
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The config partition (FireFly's `/configFS`): a folder of small files. Every write is atomic — a temporary

@@ -20,8 +20,10 @@ struct Migrator: Sendable {
         _ = try await currentVersion()
         return try await provider.read { db in
             try await db.raw("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").all().map {
-                (try $0.decode(column: "version", as: Int.self), try $0.decode(column: "name", as: String.self),
-                 try $0.decode(column: "applied_at", as: Int64.self))
+                (
+                    try $0.decode(column: "version", as: Int.self), try $0.decode(column: "name", as: String.self),
+                    try $0.decode(column: "applied_at", as: Int64.self)
+                )
             }
         }
     }
