@@ -16,6 +16,8 @@ public struct Registry: Sendable {
     let backups: Backups
     let authAudit: AuthFailureAudit
     let trustedProxies: TrustedProxies
+    /// Every guard with expiring entries: the in-memory ones, or the shared tables on PostgreSQL.
+    let guards: [any Sweepable]
 
     public init(
         configuration: RegistryConfiguration,
@@ -29,13 +31,22 @@ public struct Registry: Sendable {
         self.tokens = AdminTokens(store: store, clock: clock)
         self.keys = RegistrationKeys(store: store, clock: clock, ttl: configuration.registrationKeyTTL, metrics: metrics)
         // Instances that share a database share nonces and failure counts through it; one instance keeps them in memory.
-        let limiter: any FailureCounter =
-            store.isShared
-            ? SharedFailureCounter(store: store, limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
-            : FailureLimiter(limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
-        let nonces: any NonceGuard = store.isShared ? SharedNonceGuard(store: store) : ReplayCache()
+        let limiter: any FailureCounter
+        let nonces: any NonceGuard
+        let authAudit = AuthFailureAudit(store: store)
+        if store.isShared {
+            limiter = SharedFailureCounter(store: store, limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
+            nonces = SharedNonceGuard(store: store)
+            self.guards = [SharedGuardTables(store: store, failureWindow: configuration.failedAttemptWindow), authAudit]
+        } else {
+            let memoryLimiter = FailureLimiter(limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
+            let cache = ReplayCache()
+            limiter = memoryLimiter
+            nonces = cache
+            self.guards = [memoryLimiter, cache, authAudit]
+        }
         self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
-        self.authAudit = AuthFailureAudit(store: store)
+        self.authAudit = authAudit
         self.authenticator = DeviceAuthenticator(
             store: store,
             nonces: nonces,
@@ -48,6 +59,11 @@ public struct Registry: Sendable {
         self.devices = Devices(store: store)
         self.backups = Backups(store: store, clock: clock, metrics: metrics)
         self.trustedProxies = configuration.trustedProxies
+    }
+
+    /// The service that sweeps this registry's guards.
+    func guardSweeper(logger: Logger) -> GuardSweeper {
+        GuardSweeper(guards: guards, clock: clock, logger: logger)
     }
 
     /// Every route of the contract behind Ember's middleware.

@@ -48,10 +48,10 @@ public enum RegistryServer {
             let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
                 logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location))")
             }
-            let sweeper = GuardSweeper(store: store, clock: clock, failureWindow: configuration.failedAttemptWindow, logger: logger)
+            let sweeper = registry.guardSweeper(logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: store.isShared ? [.init(service: sweeper), .init(service: app)] : [.init(service: app)],
+                    services: [.init(service: sweeper), .init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )

@@ -1,6 +1,6 @@
 /// Writes auth failures to the audit log at most once per client and reason per minute, counting the rest.
 actor AuthFailureAudit {
-    private struct Key: Hashable {
+    private struct Key: Hashable, Sendable {
         let client: String
         let reason: String
     }
@@ -9,6 +9,7 @@ actor AuthFailureAudit {
     private let interval: Int64
     private var lastWritten: [Key: Int64] = [:]
     private var suppressed: [Key: Int] = [:]
+    private var expiries = ExpiryBuckets<Key>()
 
     init(store: any Store, interval: Int64 = 60) {
         self.store = store
@@ -22,10 +23,21 @@ actor AuthFailureAudit {
             suppressed[key, default: 0] += 1
             return
         }
-        if lastWritten.count > 10_000 { lastWritten = lastWritten.filter { now - $0.value < interval } }
         lastWritten[key] = now
+        expiries.insert(key, expiresAt: now + interval)
         let more = suppressed.removeValue(forKey: key) ?? 0
         let detail = more > 0 ? "\(reason) (+\(more) more in the last \(interval) s)" : reason
         try? await store.appendAudit([AuditEvent(at: now, by: actor, action: "auth.failed", subject: subject, detail: detail)])
     }
+
+    /// Forgets the throttles whose interval is over (their suppressed counts go with them).
+    func sweep(now: Int64) {
+        for key in expiries.sweep(now: now + 1) {
+            lastWritten[key] = nil
+            suppressed[key] = nil
+        }
+    }
+
+    /// Number of (client, reason) throttles held.
+    var trackedKeys: Int { lastWritten.count }
 }

@@ -1,11 +1,13 @@
 /// Counts failed registration-key attempts per client address and blocks a client after too many.
 ///
 /// A client with `limit` failures in the last `window` seconds is refused until the oldest of them is `window` old.
+/// A client's record expires `window` seconds after its last failure and leaves in `sweep`.
 actor FailureLimiter {
     let limit: Int
     let window: Int64
     let maximumClients: Int
     private var failures: [String: [Int64]] = [:]
+    private var expiries = ExpiryBuckets<String>()
 
     init(limit: Int = 10, window: Int64 = 60, maximumClients: Int = 100_000) {
         self.limit = limit
@@ -27,11 +29,20 @@ actor FailureLimiter {
     /// Records one failed attempt.
     func recordFailure(client: String, now: Int64) {
         if failures[client] == nil && failures.count >= maximumClients {
-            failures = failures.filter { $0.value.last.map { $0 > now - window } ?? false }
-            if failures.count >= maximumClients, let victim = failures.keys.first { failures[victim] = nil }
+            sweep(now: now)
+            if failures.count >= maximumClients, let victim = failures.keys.first {
+                failures[victim] = nil
+                expiries.remove(victim)
+            }
         }
         var times = failures[client, default: []].filter { $0 > now - window }
         times.append(now)
         failures[client] = Array(times.suffix(limit))
+        expiries.insert(client, expiresAt: now + window)
+    }
+
+    /// Forgets the clients whose last failure is older than the window.
+    func sweep(now: Int64) {
+        for client in expiries.sweep(now: now + 1) { failures[client] = nil }
     }
 }

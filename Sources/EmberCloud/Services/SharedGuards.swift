@@ -2,9 +2,22 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
+/// What a nonce guard decided about one signed request's nonce.
+public enum NonceDecision: Sendable, Equatable {
+    case fresh
+    case replayed
+    /// The guard is full of live nonces; refuse rather than forget one.
+    case full
+}
+
 /// Remembers nonces for the acceptance window: in memory for one instance, in the database for several.
 protocol NonceGuard: Sendable {
-    func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> ReplayCache.Decision
+    func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> NonceDecision
+}
+
+/// Guard state with expiring entries, which `GuardSweeper` clears on a schedule.
+protocol Sweepable: Sendable {
+    func sweep(now: Int64) async throws
 }
 
 /// Counts failed registration-key attempts per client: in memory for one instance, in the database for several.
@@ -21,7 +34,7 @@ extension FailureLimiter: FailureCounter {}
 struct SharedNonceGuard: NonceGuard {
     let store: any Store
 
-    func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> ReplayCache.Decision {
+    func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> NonceDecision {
         try await store.recordNonce(device: device, nonce: nonce.base64EncodedString(), expiresAt: expiresAt, now: now) ? .fresh : .replayed
     }
 }
@@ -43,23 +56,46 @@ struct SharedFailureCounter: FailureCounter {
     }
 }
 
-/// Deletes expired shared nonces and old failure records every 30 s until shutdown.
-struct GuardSweeper: Service {
+/// The shared guards' tables: expired nonces and old failure records are deleted in one sweep.
+struct SharedGuardTables: Sweepable {
     let store: any Store
-    let clock: any RegistryClock
     let failureWindow: Int64
+
+    func sweep(now: Int64) async throws {
+        try await store.purgeGuards(now: now, failuresBefore: now - failureWindow)
+    }
+}
+
+extension ReplayCache: Sweepable {}
+extension FailureLimiter: Sweepable {}
+extension AuthFailureAudit: Sweepable {}
+
+/// Sweeps every guard (in memory or in the shared database) every `interval` seconds until shutdown, so no live
+/// request pays for expiry.
+struct GuardSweeper: Service {
+    let guards: [any Sweepable]
+    let clock: any RegistryClock
+    var interval: Duration = .seconds(30)
     let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(30))
-                let now = clock.now()
-                do {
-                    try await store.purgeGuards(now: now, failuresBefore: now - failureWindow)
-                } catch {
-                    logger.warning("could not purge expired nonces and failure records")
-                }
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled else { return }
+                await sweepOnce()
+            }
+        }
+    }
+
+    /// One sweep of every guard at the clock's time.
+    func sweepOnce() async {
+        let now = clock.now()
+        for item in guards {
+            do {
+                try await item.sweep(now: now)
+            } catch {
+                logger.warning("could not sweep expired guard entries", metadata: ["ember.guard": "\(type(of: item))"])
             }
         }
     }
