@@ -18,22 +18,21 @@ extension APIError {
         }
     }
 
-    init(_ failure: DeviceAuthenticator.Failure) {
+    init(_ failure: DeviceAuthError) {
         let status: HTTPResponse.Status =
-            switch failure.reason {
+            switch failure {
             case .missingHeaders, .invalidBase64, .nonceLength, .invalidTimestamp, .unsupportedVersion: .badRequest
             case .uuidMismatch: .forbidden
-            case .unknownDevice: failure.unknownDeviceIsNotFound ? .notFound : .unauthorized
-            case .outsideWindow, .badSignature, .nonceReused, .signatureVersionRequired: .unauthorized
+            case .unknownDevice, .outsideWindow, .badSignature, .nonceReused, .signatureVersionRequired: .unauthorized
             }
-        self.init(status: status, message: failure.reason.message)
+        self.init(status: status, message: failure.message)
     }
 
     /// The registry's mapping for `ErrorRenderingMiddleware`: its domain errors, nil for others.
     static func registry(_ error: any Error) -> APIError? {
         switch error {
         case let error as RegistryError: APIError(error)
-        case let failure as DeviceAuthenticator.Failure: APIError(failure)
+        case let failure as DeviceAuthError: APIError(failure)
         default: nil
         }
     }

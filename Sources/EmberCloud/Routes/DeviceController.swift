@@ -28,7 +28,7 @@ struct DeviceController {
         } catch is NIOTooManyBytesError {
             throw backups.refuseOversizedBody()
         }
-        let device = try await authenticate(request, context: context, body: body, unknownDeviceIsNotFound: false)
+        let device = try await authenticate(request, context: context, body: body)
         let (outcome, etag) = try await backups.upload(
             body,
             for: device,
@@ -50,7 +50,7 @@ struct DeviceController {
     }
 
     @Sendable func downloadBackup(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let device = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: false)
+        let device = try await authenticate(request, context: context, body: Data())
         let backup = try await backups.download(for: device)
         return Response(
             status: .ok,
@@ -63,25 +63,31 @@ struct DeviceController {
     }
 
     @Sendable func deleteBackup(_ request: Request, context: AppRequestContext) async throws -> MessageBody {
-        let device = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: false)
+        let device = try await authenticate(request, context: context, body: Data())
         try await backups.delete(for: device, client: context.clientAddress)
         return MessageBody(message: "Backup deleted")
     }
 
     @Sendable func registration(_ request: Request, context: AppRequestContext) async throws -> RegistrationStatus {
-        let device = try await authenticate(request, context: context, body: Data(), unknownDeviceIsNotFound: true)
-        return devices.status(of: device)
+        do {
+            return devices.status(of: try await authenticate(request, context: context, body: Data()))
+        } catch DeviceAuthError.unknownDevice {
+            // FireFly's registration check answers 404 for a device it does not know; the backup routes answer 401.
+            throw APIError(status: .notFound, message: DeviceAuthError.unknownDevice.message)
+        }
     }
 
     /// Verifies the request's signature headers; returns the device that signed it.
-    func authenticate(_ request: Request, context: AppRequestContext, body: Data, unknownDeviceIsNotFound: Bool) async throws -> DeviceCredential {
-        let headers = DeviceAuthenticator.Headers(
-            uuid: request.headers[.xDeviceUUID],
-            nonce: request.headers[.xDeviceNonce],
-            timestamp: request.headers[.xDeviceTimestamp],
-            signature: request.headers[.xDeviceSignature],
-            version: request.headers[.xDeviceSignatureVersion]
-        )
+    func authenticate(_ request: Request, context: AppRequestContext, body: Data) async throws -> DeviceCredential {
+        let signature = Result { () throws(DeviceAuthError) in
+            try SignedRequest(
+                uuid: request.headers[.xDeviceUUID],
+                nonce: request.headers[.xDeviceNonce],
+                timestamp: request.headers[.xDeviceTimestamp],
+                signature: request.headers[.xDeviceSignature],
+                version: request.headers[.xDeviceSignatureVersion]
+            )
+        }
         let facts = DeviceAuthenticator.RequestFacts(
             pathUUID: try context.parameters.require("uuid"),
             method: request.method.rawValue,
@@ -89,6 +95,6 @@ struct DeviceController {
             body: body,
             client: context.clientAddress
         )
-        return try await authenticator.authenticate(headers, facts, unknownDeviceIsNotFound: unknownDeviceIsNotFound)
+        return try await authenticator.authenticate(signature, facts)
     }
 }

@@ -3,19 +3,6 @@ import Foundation
 
 /// Checks device-signed requests in the contract's order: headers, UUID vs path, device known, window, signature, nonce.
 public struct DeviceAuthenticator: Sendable {
-    /// The raw signature headers of a request.
-    public struct Headers: Sendable {
-        public var uuid, nonce, timestamp, signature, version: String?
-
-        public init(uuid: String?, nonce: String?, timestamp: String?, signature: String?, version: String?) {
-            self.uuid = uuid
-            self.nonce = nonce
-            self.timestamp = timestamp
-            self.signature = signature
-            self.version = version
-        }
-    }
-
     /// What the route tells the authenticator about the request being checked.
     public struct RequestFacts: Sendable {
         public var pathUUID: String
@@ -35,13 +22,6 @@ public struct DeviceAuthenticator: Sendable {
         }
     }
 
-    /// Why a request failed, with the status the contract gives an unknown device on this route.
-    public struct Failure: Error, Sendable {
-        public let reason: DeviceAuthError
-        /// `unknownDevice` on `/registration` is 404; on backup routes it is 401.
-        public let unknownDeviceIsNotFound: Bool
-    }
-
     let store: any Store
     let nonces: any NonceGuard
     let clock: any RegistryClock
@@ -49,6 +29,7 @@ public struct DeviceAuthenticator: Sendable {
     let requireV2: Bool
     let metrics: EmberMetrics
     let audit: AuthFailureAudit
+    let keys = PublicKeyCache()
 
     init(
         store: any Store,
@@ -68,10 +49,11 @@ public struct DeviceAuthenticator: Sendable {
         self.metrics = metrics
     }
 
-    /// Returns the stored record of the device that signed the request, or throws `Failure`.
-    public func authenticate(_ headers: Headers, _ facts: RequestFacts, unknownDeviceIsNotFound: Bool) async throws -> DeviceCredential {
+    /// Returns the stored record of the device that signed the request (`signature` is its parsed headers, or why
+    /// they did not parse), or throws the `DeviceAuthError`; every refusal is counted and audited (throttled).
+    public func authenticate(_ signature: Result<SignedRequest, DeviceAuthError>, _ facts: RequestFacts) async throws -> DeviceCredential {
         do {
-            return try await check(headers, facts)
+            return try await check(signature.get(), facts)
         } catch let reason as DeviceAuthError {
             metrics.authFailure(reason)
             let subject = String(facts.pathUUID.prefix(64))  // the client chose it: keep audit rows small
@@ -81,24 +63,12 @@ public struct DeviceAuthenticator: Sendable {
                 by: AuditActor(actor: "device:\(subject)", client: facts.client),
                 now: clock.now()
             )
-            throw Failure(reason: reason, unknownDeviceIsNotFound: unknownDeviceIsNotFound)
+            throw reason
         }
     }
 
-    private func check(_ headers: Headers, _ facts: RequestFacts) async throws -> DeviceCredential {
+    private func check(_ request: SignedRequest, _ facts: RequestFacts) async throws -> DeviceCredential {
         func fail(_ reason: DeviceAuthError) -> DeviceAuthError { reason }
-        let request: SignedRequest
-        do {
-            request = try SignedRequest(
-                uuid: headers.uuid,
-                nonce: headers.nonce,
-                timestamp: headers.timestamp,
-                signature: headers.signature,
-                version: headers.version
-            )
-        } catch {
-            throw fail(error)
-        }
         guard let uuid = request.uuid, let pathUUID = DeviceUUID.parse(facts.pathUUID), uuid == pathUUID else {
             throw fail(.uuidMismatch)
         }
@@ -109,7 +79,7 @@ public struct DeviceAuthenticator: Sendable {
         let now = clock.now()
         guard window.contains(request.timestamp, now: DeviceTimestamp(epochSeconds: now)) else { throw fail(.outsideWindow) }
         if requireV2 && request.version != .v2 { throw fail(.signatureVersionRequired) }
-        guard let key = try? DevicePublicKey(base64: credential.publicKey),
+        guard let key = keys.key(for: canonical, encoded: credential.publicKey),
             request.isValid(for: key, method: facts.method, path: facts.target, bodySHA256Hex: SigningInput.bodyHash(facts.body))
         else { throw fail(.badSignature) }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds

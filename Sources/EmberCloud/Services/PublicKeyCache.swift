@@ -1,0 +1,32 @@
+import EmberCore
+import Synchronization
+
+/// Parsed device public keys by device, so a signed check does not decode and validate the point on every request.
+/// An entry is used only while the stored key is still the one it was parsed from: a changed key is parsed again.
+final class PublicKeyCache: Sendable {
+    private struct Entry: Sendable {
+        let encoded: String
+        let key: DevicePublicKey
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 200_000) {
+        self.capacity = capacity
+    }
+
+    /// The parsed form of `encoded`, the stored key of `device`; nil when it is not a valid key.
+    func key(for device: String, encoded: String) -> DevicePublicKey? {
+        if let entry = entries.withLock({ $0[device] }), entry.encoded == encoded { return entry.key }
+        guard let key = try? DevicePublicKey(base64: encoded) else { return nil }
+        entries.withLock { entries in
+            if entries.count >= capacity && entries[device] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[device] = Entry(encoded: encoded, key: key)
+        }
+        return key
+    }
+
+    /// Number of keys held.
+    var count: Int { entries.withLock { $0.count } }
+}
