@@ -13,6 +13,8 @@ extension APIError {
         case .conflict(let message): self.init(status: .conflict, message: message)
         case .payloadTooLarge(let message): self.init(status: .contentTooLarge, message: message)
         case .unsupportedMediaType(let message): self.init(status: .unsupportedMediaType, message: message)
+        case .unavailable(let message, let retryAfter):
+            self.init(status: .serviceUnavailable, message: message, headers: [.retryAfter: String(retryAfter)])
         case .tooManyRequests(let message, let retryAfter):
             self.init(status: .tooManyRequests, message: message, headers: [.retryAfter: String(retryAfter)])
         }

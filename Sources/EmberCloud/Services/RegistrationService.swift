@@ -37,7 +37,14 @@ public struct RegistrationService: Sendable {
         let uuid = DeviceUUID.format(registration.uuid)
         let now = clock.now()
         let actor = AuditActor(actor: "device:\(uuid)", client: client)
-        let outcome = try await store.register(registration, key: key, now: now, by: actor)
+        let outcome: RegistrationOutcome
+        do {
+            outcome = try await store.register(registration, key: key, now: now, by: actor)
+        } catch StoreError.contended {
+            // Nothing was written (each losing attempt rolled back and un-spent the key): the device may simply retry.
+            metrics.registration("contended")
+            throw RegistryError.unavailable("Concurrent registrations of this device; retry in a second", retryAfter: 1)
+        }
         switch outcome {
         case .registered:
             metrics.registration("registered")
@@ -48,19 +55,30 @@ public struct RegistrationService: Sendable {
             return false
         case .conflictingPublicKey:
             metrics.registration("conflict")
-            try await refuse(uuid: uuid, key: key, reason: "different public key", actor: actor, now: now)
+            await refuse(uuid: uuid, key: key, reason: "different public key", actor: actor, now: now, logger: logger)
             throw RegistryError.conflict("Device already registered with a different public key")
         case .invalidKey:
             metrics.registration("invalid_key")
             try await limiter.recordFailure(client: client, now: now)
-            try await refuse(uuid: uuid, key: key, reason: "invalid or expired key", actor: actor, now: now)
+            await refuse(uuid: uuid, key: key, reason: "invalid or expired key", actor: actor, now: now, logger: logger)
             throw RegistryError.unauthorized("Invalid or expired registration key")
         }
     }
 
-    private func refuse(uuid: String, key: String, reason: String, actor: AuditActor, now: Int64) async throws {
-        try await store.appendAudit([
-            AuditEvent(at: now, by: actor, action: "registration.refused", subject: uuid, detail: "\(reason) (key \(RegistrationKey.masked(key)))")
-        ])
+    /// Audits a refusal. A failed audit write is logged and the refusal stands: the caller still gets its 4xx, never a 500.
+    private func refuse(uuid: String, key: String, reason: String, actor: AuditActor, now: Int64, logger: Logger) async {
+        do {
+            try await store.appendAudit([
+                AuditEvent(
+                    at: now,
+                    by: actor,
+                    action: "registration.refused",
+                    subject: uuid,
+                    detail: "\(reason) (key \(RegistrationKey.masked(key)))"
+                )
+            ])
+        } catch {
+            logger.error("could not audit a refused registration; the refusal stands", metadata: ["ember.error": "\(error)"])
+        }
     }
 }

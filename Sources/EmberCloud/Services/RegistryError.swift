@@ -8,13 +8,15 @@ public enum RegistryError: Error, Equatable, Sendable {
     case payloadTooLarge(String)
     case unsupportedMediaType(String)
     case tooManyRequests(String, retryAfter: Int64)
+    /// The request was fine but could not be decided now (503 with `Retry-After`); retrying it is safe.
+    case unavailable(String, retryAfter: Int64)
 
     /// The `{"message": …}` text.
     public var message: String {
         switch self {
         case .badRequest(let message), .unauthorized(let message), .forbidden(let message), .notFound(let message),
             .conflict(let message), .payloadTooLarge(let message), .unsupportedMediaType(let message),
-            .tooManyRequests(let message, _):
+            .tooManyRequests(let message, _), .unavailable(let message, _):
             message
         }
     }

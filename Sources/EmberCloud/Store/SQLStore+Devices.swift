@@ -7,6 +7,11 @@ extension SQLStore {
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
         "mcu", "network", "partitions", "registration_date", "registered_by", "decommissioned_at",
     ]
+    /// The columns a registration writes, in the order of its values.
+    static let registrationColumns = [
+        "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
+        "mcu", "network", "partitions", "registration_date", "registered_by", "registration_key",
+    ]
 
     public func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome {
         let uuid = DeviceUUID.format(registration.uuid)
@@ -34,7 +39,7 @@ extension SQLStore {
                 continue
             }
         }
-        throw ConcurrentRegistration()
+        throw StoreError.contended("the registration of \(uuid)")
     }
 
     private struct ConcurrentRegistration: Error {}
@@ -79,7 +84,7 @@ extension SQLStore {
             let mintedBy = try spent.decode(column: "created_by", as: String.self)
 
             let inserted = try await db.insert(into: "devices")
-                .columns(Self.deviceColumns.dropLast() + ["registration_key"])
+                .columns(Self.registrationColumns)
                 .values(
                     SQLBind(uuid),
                     SQLBind(registration.productID),

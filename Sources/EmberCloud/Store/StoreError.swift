@@ -8,6 +8,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case unsupportedDatabase(String)
     /// A stored value could not be read back.
     case corruptRow(String)
+    /// Concurrent writers kept winning the same row (a registration that raced on one UUID through every retry).
+    case contended(String)
 }
 
 extension StoreError: CustomStringConvertible {
@@ -18,6 +20,7 @@ extension StoreError: CustomStringConvertible {
             "the database schema is at migration \(found) but this ember knows only up to \(known): run a newer ember"
         case .unsupportedDatabase(let reason): "cannot open the database: \(reason)"
         case .corruptRow(let what): "a stored \(what) could not be read"
+        case .contended(let what): "\(what) kept racing with concurrent writes"
         }
     }
 }
