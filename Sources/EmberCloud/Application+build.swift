@@ -74,12 +74,12 @@ public struct Registry: Sendable {
             ErrorRenderingMiddleware(tooLargeMessage: "Request body too large", map: APIError.registry)
             if !trustedProxies.blocks.isEmpty { ClientAddressMiddleware(proxies: trustedProxies) }
         }
-        OperationsController(store: store, metrics: metrics).addRoutes(to: router)
+        OperationsController(health: Health(store: store), metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)
         DeviceController(authenticator: authenticator, devices: devices, backups: backups).addRoutes(to: router)
         let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, clock: clock))
         RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
-        AdminController(devices: devices, store: store).addRoutes(to: admin)
+        AdminController(devices: devices, audit: AuditLog(store: store)).addRoutes(to: admin)
         return router
     }
 }

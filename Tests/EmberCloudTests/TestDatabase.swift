@@ -40,6 +40,23 @@ enum TestDatabase: String, CaseIterable, Sendable {
         }
     }
 
+    /// The URL of a new, empty PostgreSQL database for the length of `body` (nothing when no server runs).
+    static func withEmptyPostgresDatabase(_ body: (String) async throws -> Void) async throws {
+        guard let url = postgresURL else { return }
+        let name = "ember_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        let admin = try await PostgresProvider.open(url: url, logger: TestRegistry.logger)
+        do {
+            try await admin.read { db in try await db.raw(SQLQueryString("CREATE DATABASE \(unsafeRaw: name)")).run() }
+            let base = url[..<(url.range(of: "/", options: .backwards)?.lowerBound ?? url.endIndex)]
+            try await body("\(base)/\(name)?pool=2")
+            try await admin.read { db in try await db.raw(SQLQueryString("DROP DATABASE \(unsafeRaw: name) WITH (FORCE)")).run() }
+            try await admin.close()
+        } catch {
+            try? await admin.close()
+            throw error
+        }
+    }
+
     private static func run(_ store: SQLStore, _ body: (any Store) async throws -> Void) async throws {
         do {
             try await store.migrate(now: 1_767_225_600)

@@ -4,12 +4,12 @@ import Hummingbird
 /// Admin reads: `GET /devices`, `GET /devices/{uuid}` (admin or operator) and `GET /audit` (admin).
 struct AdminController {
     let devices: Devices
-    let store: any Store
+    let audit: AuditLog
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("devices", use: list)
         group.get("devices/{uuid}", use: show)
-        group.get("audit", use: audit)
+        group.get("audit", use: auditPage)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> DevicePage {
@@ -24,7 +24,7 @@ struct AdminController {
         return try await devices.device(uuid: try context.parameters.require("uuid"))
     }
 
-    @Sendable func audit(_ request: Request, context: AppRequestContext) async throws -> AuditPage {
+    @Sendable func auditPage(_ request: Request, context: AppRequestContext) async throws -> AuditPage {
         _ = try context.requireAdmin(.admin)
         let limit = try pageLimit(request)
         var after: Int64?
@@ -32,7 +32,7 @@ struct AdminController {
             guard let value = Int64(text), value >= 0 else { throw RegistryError.badRequest("after must be an audit entry id") }
             after = value
         }
-        let entries = try await store.auditEntries(limit: limit, after: after)
+        let entries = try await audit.entries(limit: limit, after: after)
         return AuditPage(entries: entries, nextAfter: entries.count == limit ? entries.last?.id : nil)
     }
 }

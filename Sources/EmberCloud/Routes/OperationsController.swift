@@ -5,7 +5,7 @@ import Logging
 
 /// `/health`, `/ready`, `/metrics` and `/openapi.yaml`: no authentication.
 struct OperationsController {
-    let store: any Store
+    let health: Health
     let metrics: EmberMetrics
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -17,7 +17,7 @@ struct OperationsController {
 
     @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
-            try await store.ping()
+            try await health.checkDatabase()
         } catch {
             context.logger.warning("database did not answer the readiness check")
             throw APIError(status: .serviceUnavailable, message: "Database unavailable")

@@ -4,10 +4,10 @@ import Foundation
 
 /// Admin API tokens: 256 random bits shown once, stored only as their SHA-256.
 public struct AdminTokens: Sendable {
-    let store: any Store
+    let store: any AdminTokenRepository
     let clock: any RegistryClock
 
-    public init(store: any Store, clock: any RegistryClock) {
+    public init(store: any AdminTokenRepository, clock: any RegistryClock) {
         self.store = store
         self.clock = clock
     }

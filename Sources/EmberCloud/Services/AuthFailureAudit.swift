@@ -5,13 +5,13 @@ actor AuthFailureAudit {
         let reason: String
     }
 
-    private let store: any Store
+    private let store: any AuditRepository
     private let interval: Int64
     private var lastWritten: [Key: Int64] = [:]
     private var suppressed: [Key: Int] = [:]
     private var expiries = ExpiryBuckets<Key>()
 
-    init(store: any Store, interval: Int64 = 60) {
+    init(store: any AuditRepository, interval: Int64 = 60) {
         self.store = store
         self.interval = interval
     }

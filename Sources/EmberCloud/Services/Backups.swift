@@ -3,7 +3,7 @@ import Foundation
 
 /// Devices' encrypted backups: the registry checks the container's shape and stores it; it cannot decrypt it.
 public struct Backups: Sendable {
-    let store: any Store
+    let store: any BackupRepository
     let clock: any RegistryClock
     let metrics: EmberMetrics
 

@@ -22,7 +22,7 @@ public struct DeviceAuthenticator: Sendable {
         }
     }
 
-    let store: any Store
+    let store: any DeviceRepository
     let nonces: any NonceGuard
     let clock: any RegistryClock
     let window: SignatureWindow
@@ -32,7 +32,7 @@ public struct DeviceAuthenticator: Sendable {
     let keys = PublicKeyCache()
 
     init(
-        store: any Store,
+        store: any DeviceRepository,
         nonces: any NonceGuard,
         clock: any RegistryClock,
         window: SignatureWindow,

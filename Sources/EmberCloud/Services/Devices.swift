@@ -2,7 +2,7 @@ import EmberCore
 
 /// Reading the device registry: a device's own status, and the admin's list and detail views.
 public struct Devices: Sendable {
-    let store: any Store
+    let store: any DeviceRepository & BackupRepository
 
     /// The FireFly registration status of a device that authenticated.
     func status(of device: DeviceCredential) -> RegistrationStatus {

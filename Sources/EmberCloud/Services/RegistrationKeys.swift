@@ -2,12 +2,12 @@ import EmberCore
 
 /// Minting, listing and revoking registration keys for an admin or operator.
 public struct RegistrationKeys: Sendable {
-    let store: any Store
+    let store: any RegistrationKeyRepository
     let clock: any RegistryClock
     let ttl: Int64
     let metrics: EmberMetrics
 
-    init(store: any Store, clock: any RegistryClock, ttl: Int64, metrics: EmberMetrics) {
+    init(store: any RegistrationKeyRepository, clock: any RegistryClock, ttl: Int64, metrics: EmberMetrics) {
         self.store = store
         self.clock = clock
         self.ttl = ttl

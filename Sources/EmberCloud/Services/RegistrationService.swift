@@ -4,12 +4,12 @@ import Logging
 
 /// Device registration: key check, abuse limit, validation, the atomic store call, audit and metrics.
 public struct RegistrationService: Sendable {
-    let store: any Store
+    let store: any DeviceRepository & AuditRepository
     let clock: any RegistryClock
     let limiter: any FailureCounter
     let metrics: EmberMetrics
 
-    init(store: any Store, clock: any RegistryClock, limiter: any FailureCounter, metrics: EmberMetrics) {
+    init(store: any DeviceRepository & AuditRepository, clock: any RegistryClock, limiter: any FailureCounter, metrics: EmberMetrics) {
         self.store = store
         self.clock = clock
         self.limiter = limiter

@@ -32,7 +32,7 @@ extension FailureLimiter: FailureCounter {}
 
 /// The nonce guard of instances that share a database: a replay sent to another instance is refused too.
 struct SharedNonceGuard: NonceGuard {
-    let store: any Store
+    let store: any GuardRepository
 
     func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> NonceDecision {
         try await store.recordNonce(device: device, nonce: nonce.base64EncodedString(), expiresAt: expiresAt, now: now) ? .fresh : .replayed
@@ -41,7 +41,7 @@ struct SharedNonceGuard: NonceGuard {
 
 /// The failed-attempt limit of instances that share a database.
 struct SharedFailureCounter: FailureCounter {
-    let store: any Store
+    let store: any GuardRepository
     let limit: Int
     let window: Int64
 
@@ -58,7 +58,7 @@ struct SharedFailureCounter: FailureCounter {
 
 /// The shared guards' tables: expired nonces and old failure records are deleted in one sweep.
 struct SharedGuardTables: Sweepable {
-    let store: any Store
+    let store: any GuardRepository
     let failureWindow: Int64
 
     func sweep(now: Int64) async throws {

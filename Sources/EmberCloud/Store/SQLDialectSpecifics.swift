@@ -8,6 +8,18 @@ enum SQLDialectSpecifics {
         }
     }
 
+    /// The statement that makes one migration transaction wait for any other instance's: a transaction-scoped
+    /// advisory lock on PostgreSQL; nil on SQLite, whose transactions already run one at a time.
+    static func migrationLock(_ dialect: SQLDialectKind) -> String? {
+        switch dialect {
+        case .sqlite: nil
+        case .postgres: "SELECT pg_advisory_xact_lock(\(migrationLockKey))"
+        }
+    }
+
+    /// The advisory-lock key of migrations ("EMBERMIG" in ASCII).
+    static let migrationLockKey: Int64 = 0x454D_4245_524D_4947
+
     /// Column type of binary data.
     static func blobType(_ dialect: SQLDialectKind) -> String {
         switch dialect {

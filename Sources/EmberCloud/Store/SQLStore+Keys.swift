@@ -35,13 +35,6 @@ extension SQLStore {
         }
     }
 
-    public func registrationKey(_ key: String) async throws -> RegistrationKeyRecord? {
-        try await provider.read { db in
-            try await db.select().columns("key", "created_by", "generated_at", "expires_at", "spent_at", "spent_by", "revoked_at")
-                .from("registration_keys").where("key", .equal, key).first().map(Self.keyRecord)
-        }
-    }
-
     static func keyRecord(_ row: any SQLRow) throws -> RegistrationKeyRecord {
         RegistrationKeyRecord(
             key: try row.decode(column: "key", as: String.self),

@@ -27,8 +27,15 @@ public struct MigrationState: Codable, Sendable, Equatable {
     }
 }
 
-/// The registry's persistence. Every change that matters writes its audit rows in the same transaction.
-public protocol Store: Sendable {
+/// The registry's persistence: one repository per resource, all implemented by `SQLStore` on SQLite and
+/// PostgreSQL. Services take the repository they need; every change that matters writes its audit rows in the
+/// same transaction.
+public protocol Store: SchemaRepository, AdminTokenRepository, RegistrationKeyRepository, DeviceRepository, BackupRepository,
+    GuardRepository, AuditRepository
+{}
+
+/// The database itself: schema, health, lifetime.
+public protocol SchemaRepository: Sendable {
     /// Applies pending migrations; refuses a schema newer than this build.
     func migrate(now: Int64) async throws
     /// Every migration this build knows, with when it was applied here (nil when pending).
@@ -39,7 +46,10 @@ public protocol Store: Sendable {
     func close() async throws
     /// Where the data lives, for the start-up line (never credentials).
     var location: String { get }
+}
 
+/// Admin API tokens, stored as hashes.
+public protocol AdminTokenRepository: Sendable {
     func createAdminToken(name: String, role: AdminRole, hash: String, audit: AuditEvent) async throws
     /// The unrevoked token with this SHA-256 hash.
     func adminToken(hash: String) async throws -> AdminTokenRecord?
@@ -47,22 +57,30 @@ public protocol Store: Sendable {
     /// Revokes an active token; false when there is none by that name.
     func revokeAdminToken(name: String, audit: AuditEvent) async throws -> Bool
     func hasActiveAdminToken() async throws -> Bool
+}
 
+/// Single-use registration keys.
+public protocol RegistrationKeyRepository: Sendable {
     /// Stores a freshly minted key; false when the key text is taken (mint another).
     func insertRegistrationKey(_ record: RegistrationKeyRecord, audit: AuditEvent) async throws -> Bool
     /// The keys `createdBy` minted that are unspent, unrevoked and unexpired at `now`, oldest first.
     func activeRegistrationKeys(createdBy: String, now: Int64) async throws -> [RegistrationKeyRecord]
     /// Revokes one of `createdBy`'s active keys; false when it has no such key.
     func revokeRegistrationKey(_ key: String, createdBy: String, now: Int64, audit: AuditEvent) async throws -> Bool
-    func registrationKey(_ key: String) async throws -> RegistrationKeyRecord?
+}
 
+/// Registered devices.
+public protocol DeviceRepository: Sendable {
     /// Registers a device with a key, atomically: the key is spent by one conditional statement.
     func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome
     func device(uuid: String) async throws -> DeviceRecord?
     func deviceCredential(uuid: String) async throws -> DeviceCredential?
     /// Devices ordered by UUID, after the given UUID (keyset pagination).
     func devices(limit: Int, after: String?) async throws -> [DeviceRecord]
+}
 
+/// Devices' encrypted backups.
+public protocol BackupRepository: Sendable {
     /// Stores a device's backup, replacing the previous one atomically. With `ifNoneMatch` equal to the stored ETag
     /// nothing is written and the outcome is `.notModified`.
     func storeBackup(uuid: String, blob: Data, etag: String, ifNoneMatch: String?, now: Int64) async throws -> BackupStoreOutcome
@@ -72,7 +90,10 @@ public protocol Store: Sendable {
     func backupInfo(uuid: String) async throws -> BackupInfo?
     /// Deletes a device's backup; false when there was none. The audit row is written in the same transaction.
     func deleteBackup(uuid: String, audit: AuditEvent) async throws -> Bool
+}
 
+/// The guards several instances share: nonces and failed key attempts.
+public protocol GuardRepository: Sendable {
     /// Whether several registry instances can share this database (and so must share nonces and failure counts).
     var isShared: Bool { get }
     /// Records a nonce until `expiresAt`; false when it is held and unexpired (a replay).
@@ -83,7 +104,10 @@ public protocol Store: Sendable {
     func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
     /// Deletes nonces that expired and failures older than `failuresBefore`.
     func purgeGuards(now: Int64, failuresBefore: Int64) async throws
+}
 
+/// The audit log.
+public protocol AuditRepository: Sendable {
     func appendAudit(_ events: [AuditEvent]) async throws
     /// Audit rows in the order written, after the given id.
     func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry]

@@ -1,18 +1,14 @@
 import SQLKit
 
-/// Applies pending migrations in order, each in its own transaction, and records them.
+/// Applies pending migrations in order, each in its own transaction, and records them. Every migration transaction
+/// first takes the migration lock and reads the version again, so instances starting at once on one PostgreSQL
+/// apply each migration exactly once (the others wait, then find it applied).
 struct Migrator: Sendable {
     let provider: any DatabaseProvider
 
     /// The highest migration recorded in the database (0 for a new one).
     func currentVersion() async throws -> Int {
-        try await provider.transaction { db in
-            try await db.raw(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-            ).run()
-            let row = try await db.raw("SELECT MAX(version) AS version FROM schema_migrations").first()
-            return try row?.decodeNil(column: "version") == false ? row?.decode(column: "version", as: Int.self) ?? 0 : 0
-        }
+        try await locked { db in try await version(db) }
     }
 
     /// The applied migrations, in order.
@@ -28,7 +24,7 @@ struct Migrator: Sendable {
         }
     }
 
-    /// Applies what is missing; refuses a database newer than this build.
+    /// Applies what is missing; refuses a database newer than this build. Returns the versions this call applied.
     @discardableResult
     func migrate(now: Int64) async throws -> [Int] {
         let current = try await currentVersion()
@@ -36,15 +32,36 @@ struct Migrator: Sendable {
         var applied: [Int] = []
         for migration in Migrations.all where migration.version > current {
             let statements = migration.statements(provider.dialect)
-            try await provider.transaction { db in
+            let didApply = try await locked { db in
+                // Another instance may have applied it while this one waited for the lock.
+                guard try await version(db) < migration.version else { return false }
                 for statement in statements {
                     try await db.raw(SQLQueryString(statement)).run()
                 }
                 try await db.insert(into: "schema_migrations").columns("version", "name", "applied_at")
                     .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(now)).run()
+                return true
             }
-            applied.append(migration.version)
+            if didApply { applied.append(migration.version) }
         }
         return applied
+    }
+
+    /// A transaction holding the migration lock.
+    private func locked<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let lock = SQLDialectSpecifics.migrationLock(provider.dialect)
+        return try await provider.transaction { db in
+            if let lock { try await db.raw(SQLQueryString(lock)).run() }
+            return try await body(db)
+        }
+    }
+
+    /// The recorded version, creating the table on a new database (inside the locked transaction).
+    private func version(_ db: any SQLDatabase) async throws -> Int {
+        try await db.raw(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        ).run()
+        let row = try await db.raw("SELECT MAX(version) AS version FROM schema_migrations").first()
+        return try row?.decodeNil(column: "version") == false ? row?.decode(column: "version", as: Int.self) ?? 0 : 0
     }
 }
