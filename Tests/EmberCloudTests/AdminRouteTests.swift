@@ -10,8 +10,9 @@ import Testing
 
 /// Admin reads, operations endpoints and metrics.
 struct AdminRouteTests {
-    @Test func devicesArePagedByKeyset() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func devicesArePagedByKeyset(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             var uuids: [String] = []
             for _ in 0..<5 {
                 let device = SimulatedDevice()
@@ -30,8 +31,9 @@ struct AdminRouteTests {
         }
     }
 
-    @Test func deviceDetailShowsTheManufacturingRecordButNoSecret() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func deviceDetailShowsTheManufacturingRecordButNoSecret(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             let key = try await client.mintKey(test.adminToken)
             _ = try await client.register(device, key: key)
@@ -44,8 +46,9 @@ struct AdminRouteTests {
         }
     }
 
-    @Test func auditIsPagedAndAdminOnly() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func auditIsPagedAndAdminOnly(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             for _ in 0..<3 { _ = try await client.mintKey(test.adminToken) }
             let response = try await client.get("/audit?limit=2", token: test.adminToken)
             #expect(response.status == .ok)
@@ -55,8 +58,9 @@ struct AdminRouteTests {
         }
     }
 
-    @Test func healthReadyAndMetrics() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func healthReadyAndMetrics(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             #expect(String(buffer: try await client.get("/health", token: nil).body) == "{\"status\":\"ok\"}")
             #expect(try await client.get("/ready", token: nil).status == .ok)
             _ = try await client.register(SimulatedDevice(), key: try await client.mintKey(test.adminToken))
@@ -68,8 +72,9 @@ struct AdminRouteTests {
         }
     }
 
-    @Test func readyIs503WhenTheDatabaseIsGone() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func readyIs503WhenTheDatabaseIsGone(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             try await test.store.close()
             let response = try await client.get("/ready", token: nil)
             #expect(response.status == .serviceUnavailable && response.message == "Database unavailable")

@@ -41,8 +41,9 @@ struct BackupRouteTests {
         try FFCEContainer.seal(plaintext, using: device.master.derive(.backup))
     }
 
-    @Test func uploadDownloadDeleteRoundTrip() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func uploadDownloadDeleteRoundTrip(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await SignedRequestRouteTests.registered(test, client)
             let plaintext = Data(#"{"formatName":"dexie","data":{"tables":[]}}"#.utf8)
             let blob = try Self.sealed(plaintext, for: device)
@@ -102,8 +103,9 @@ struct BackupRouteTests {
         }
     }
 
-    @Test func badUploadsGetA4xxAndLeaveTheStoredBackup() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func badUploadsGetA4xxAndLeaveTheStoredBackup(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await SignedRequestRouteTests.registered(test, client)
             let good = try Self.sealed(Data("{}".utf8), for: device)
             #expect(try await Self.send(client, test, .post, device, body: good).status == .ok)
@@ -140,8 +142,9 @@ struct BackupRouteTests {
         }
     }
 
-    @Test func onlyTheDeviceItselfMayTouchItsBackup() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func onlyTheDeviceItselfMayTouchItsBackup(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let owner = try await SignedRequestRouteTests.registered(test, client)
             let other = try await SignedRequestRouteTests.registered(test, client)
             let blob = try Self.sealed(Data("{\"secret\":1}".utf8), for: owner)
@@ -166,8 +169,9 @@ struct BackupRouteTests {
         }
     }
 
-    @Test func anUploadCutOffMidwayLeavesTheOldBackup() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func anUploadCutOffMidwayLeavesTheOldBackup(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let clock = ManualClock(start: Int64(Date().timeIntervalSince1970))
             let registry = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
             let app = Application(

@@ -62,8 +62,9 @@ struct BadInputTests {
         ("{\"pad\": \"" + String(repeating: "y", count: 70_000) + "\"}", "application/json", 413),
     ]
 
-    @Test func malformedRegistrationsAre4xxWithAMessageAndSpendNothing() async throws {
-        try await TestRegistry.with(.testing { $0.failedAttemptLimit = 1_000 }) { test, client in
+    @Test(arguments: TestDatabase.all)
+    func malformedRegistrationsAre4xxWithAMessageAndSpendNothing(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database, .testing { $0.failedAttemptLimit = 1_000 }) { test, client in
             let key = try await client.mintKey(test.adminToken)
             for (index, (body, contentType, status)) in Self.registrationCases.enumerated() {
                 let response = try await client.register(Data(body.utf8), key: key, contentType: contentType)
@@ -75,8 +76,9 @@ struct BadInputTests {
         }
     }
 
-    @Test func malformedAdminAndDeviceRequestsAre4xxWithAMessage() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func malformedAdminAndDeviceRequestsAre4xxWithAMessage(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let admin: HTTPFields = [.authorization: "Bearer \(test.adminToken)"]
             let cases: [(String, HTTPRequest.Method, HTTPFields, Int)] = [
                 ("/devices?limit=0", .get, admin, 400), ("/devices?limit=abc", .get, admin, 400), ("/devices?limit=100000", .get, admin, 400),

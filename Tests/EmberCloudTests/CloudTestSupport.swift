@@ -26,12 +26,14 @@ struct TestRegistry: Sendable {
         return logger
     }()
 
-    /// Opens a throwaway database, migrates it and hands `body` a registry and its router client; closes it after.
+    /// Opens a throwaway `database`, migrates it and hands `body` a registry and its router client; closes it after.
+    /// Suites take the database as a test argument (`@Test(arguments: TestDatabase.all)`), so a failure names it.
     static func with(
+        on database: TestDatabase,
         _ configuration: RegistryConfiguration = RegistryConfiguration(),
         _ body: @Sendable (TestRegistry, any TestClientProtocol) async throws -> Void
     ) async throws {
-        try await withStore { store in
+        try await database.withStore { store in
             let clock = ManualClock()
             let registry = Registry(configuration: configuration, store: store, clock: clock)
             let actor = AuditActor(actor: "test", client: "local")
@@ -40,13 +42,6 @@ struct TestRegistry: Sendable {
             let test = TestRegistry(registry: registry, clock: clock, adminToken: admin, operatorToken: op)
             let app = Application(router: registry.buildRouter(), logger: logger)
             try await app.test(.router) { client in try await body(test, client) }
-        }
-    }
-
-    /// Runs `body` once on each test database (SQLite, and PostgreSQL under `scripts/test`), each freshly migrated.
-    static func withStore(_ body: (any Store) async throws -> Void) async throws {
-        for database in TestDatabase.all {
-            try await database.withStore(body)
         }
     }
 

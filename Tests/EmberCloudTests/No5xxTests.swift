@@ -12,8 +12,9 @@ import Testing
 
 /// Refusals stay refusals when the audit log cannot be written, and a registration that keeps racing is a 503.
 struct No5xxTests {
-    @Test func aRefusedRegistrationIs401EvenWhenItsAuditRowCannotBeWritten() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func aRefusedRegistrationIs401EvenWhenItsAuditRowCannotBeWritten(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let sql = try #require(test.store as? SQLStore)
             try await sql.provider.transaction { db in try await db.raw("DROP TABLE audit_log").run() }
             let response = try await client.register(SimulatedDevice(), key: "ZZZZZZ")

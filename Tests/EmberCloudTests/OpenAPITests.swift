@@ -8,8 +8,9 @@ import Yams
 
 /// `docs/openapi.yaml` and the router describe exactly the same routes.
 struct OpenAPITests {
-    @Test func documentAndRouterListTheSameRoutes() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func documentAndRouterListTheSameRoutes(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let router = Registry(configuration: RegistryConfiguration(), store: store).buildRouter()
             let served = Set(router.routes.map { "\($0.method.rawValue.uppercased()) \($0.path)" })
             let document = try #require(try Yams.load(yaml: OpenAPIDocument.text()) as? [String: Any])

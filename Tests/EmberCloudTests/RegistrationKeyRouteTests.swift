@@ -9,8 +9,9 @@ import Testing
 
 /// `/registration-keys`: mint, list, revoke, and admin authentication.
 struct RegistrationKeyRouteTests {
-    @Test func mintReturns201WithASixCharacterKeyAndExpiry() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func mintReturns201WithASixCharacterKeyAndExpiry(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let response = try await client.execute(uri: "/registration-keys", method: .post, headers: [.authorization: "Bearer \(test.adminToken)"])
             #expect(response.status == .created)
             let created = try response.decode(RegistrationKeyCreated.self)
@@ -19,8 +20,9 @@ struct RegistrationKeyRouteTests {
         }
     }
 
-    @Test func ttlIsConfigurable() async throws {
-        try await TestRegistry.with(.testing { $0.registrationKeyTTL = 60 }) { test, client in
+    @Test(arguments: TestDatabase.all)
+    func ttlIsConfigurable(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database, .testing { $0.registrationKeyTTL = 60 }) { test, client in
             let response = try await client.execute(
                 uri: "/registration-keys",
                 method: .post,
@@ -30,8 +32,9 @@ struct RegistrationKeyRouteTests {
         }
     }
 
-    @Test func listShowsTheCallersActiveKeysOldestFirst() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func listShowsTheCallersActiveKeysOldestFirst(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let first = try await client.mintKey(test.adminToken)
             test.clock.advance(by: 5)
             let second = try await client.mintKey(test.adminToken)
@@ -49,8 +52,9 @@ struct RegistrationKeyRouteTests {
         }
     }
 
-    @Test func revokeRemovesTheKeyAndIs404ForOthersKeys() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func revokeRemovesTheKeyAndIs404ForOthersKeys(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let key = try await client.mintKey(test.adminToken)
             let others = try await client.mintKey(test.operatorToken)
             let auth: HTTPFields = [.authorization: "Bearer \(test.adminToken)"]
@@ -63,8 +67,9 @@ struct RegistrationKeyRouteTests {
         }
     }
 
-    @Test func missingOrUnknownTokenIs401AndWrongRoleIs403() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func missingOrUnknownTokenIs401AndWrongRoleIs403(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             for headers in [[:], [.authorization: "Bearer nope"], [.authorization: "Basic abc"], [.authorization: "Bearer "]] as [HTTPFields] {
                 let response = try await client.execute(uri: "/registration-keys", method: .post, headers: headers)
                 #expect(response.status == .unauthorized)
@@ -76,8 +81,9 @@ struct RegistrationKeyRouteTests {
         }
     }
 
-    @Test func revokedTokenIsRefused() async throws {
-        try await TestRegistry.with { (test: TestRegistry, client: any TestClientProtocol) async throws in
+    @Test(arguments: TestDatabase.all)
+    func revokedTokenIsRefused(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { (test: TestRegistry, client: any TestClientProtocol) async throws in
             #expect(try await test.registry.tokens.revoke(name: "operator", by: AuditActor(actor: "test", client: "local")))
             #expect(try await client.get("/registration-keys", token: test.operatorToken).status == .unauthorized)
         }

@@ -10,8 +10,9 @@ import Testing
 
 /// `POST /devices/register`: every row of the contract table, the order of checks, races and expiry.
 struct RegistrationRouteTests {
-    @Test func newDeviceIsRegisteredAndTheKeySpent() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func newDeviceIsRegisteredAndTheKeySpent(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let key = try await client.mintKey(test.operatorToken)
             let device = SimulatedDevice()
             let response = try await client.register(device, key: key)
@@ -28,8 +29,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func uuidIsStoredLowerCase() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func uuidIsStoredLowerCase(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             var body = try device.registrationJSON()
             body["uuid"] = DeviceUUID.format(device.uuid).uppercased()
@@ -39,8 +41,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func sameUUIDAndKeyRepeatIs204WithoutSpendingTheKey() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func sameUUIDAndKeyRepeatIs204WithoutSpendingTheKey(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             #expect(try await client.register(device, key: try await client.mintKey(test.adminToken)).status == .noContent)
             let date = try await test.store.device(uuid: DeviceUUID.format(device.uuid))?.registrationDate
@@ -52,8 +55,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func retryWithTheKeyThisDeviceSpentIs204() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func retryWithTheKeyThisDeviceSpentIs204(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             let key = try await client.mintKey(test.adminToken)
             #expect(try await client.register(device, key: key).status == .noContent)
@@ -66,8 +70,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func differentPublicKeyForAKnownUUIDIs409AndChangesNothing() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func differentPublicKeyForAKnownUUIDIs409AndChangesNothing(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             #expect(try await client.register(device, key: try await client.mintKey(test.adminToken)).status == .noContent)
             let impostor = SimulatedDevice(uuid: device.uuid)
@@ -80,25 +85,29 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test(arguments: [nil, "", "ABC", "ABCDE", "ABCDEFG"] as [String?])
-    func keyHeaderMissingOrNotSixCharactersIs400(key: String?) async throws {
-        try await TestRegistry.with { _, client in
+    @Test(arguments: TestDatabase.all, [nil, "", "ABC", "ABCDE", "ABCDEFG"] as [String?])
+    func keyHeaderMissingOrNotSixCharactersIs400(database: TestDatabase, key: String?) async throws {
+        try await TestRegistry.with(on: database) { _, client in
             let response = try await client.register(try JSONEncoder().encode(SimulatedDevice().registrationBody()), key: key)
             #expect(response.status == .badRequest)
             #expect(response.message == "X-Registration-Key header is required and must be 6 characters")
         }
     }
 
-    @Test func keyHeaderIsCheckedBeforeTheBody() async throws {
-        try await TestRegistry.with { _, client in
+    @Test(arguments: TestDatabase.all)
+    func keyHeaderIsCheckedBeforeTheBody(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { _, client in
             let response = try await client.register(Data("{}".utf8), key: "X")
             #expect(response.message == "X-Registration-Key header is required and must be 6 characters")
         }
     }
 
-    @Test(arguments: ["uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version", "mcu"])
-    func missingFieldIs400Required(field: String) async throws {
-        try await TestRegistry.with { test, client in
+    @Test(
+        arguments: TestDatabase.all,
+        ["uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version", "mcu"]
+    )
+    func missingFieldIs400Required(database: TestDatabase, field: String) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             var body = try SimulatedDevice().registrationJSON()
             body[field] = nil
             let key = try await client.mintKey(test.adminToken)
@@ -109,12 +118,16 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test(arguments: [
-        ("uuid", "nope", "uuid must be a valid UUID"), ("product_hex", "0x123", "product_hex must match 0xXXXXXXXX"),
-        ("public_key", "AAAA", "public_key must be a Base64-encoded uncompressed P-256 point (65 bytes, prefix 0x04)"),
-    ])
-    func malformedFieldIs400WithFireFlysMessage(field: String, value: String, message: String) async throws {
-        try await TestRegistry.with { test, client in
+    @Test(
+        arguments: TestDatabase.all,
+        [
+            ("uuid", "nope", "uuid must be a valid UUID"), ("product_hex", "0x123", "product_hex must match 0xXXXXXXXX"),
+            ("public_key", "AAAA", "public_key must be a Base64-encoded uncompressed P-256 point (65 bytes, prefix 0x04)"),
+        ]
+    )
+    func malformedFieldIs400WithFireFlysMessage(database: TestDatabase, fieldCase: (String, String, String)) async throws {
+        let (field, value, message) = fieldCase
+        try await TestRegistry.with(on: database) { test, client in
             var body = try SimulatedDevice().registrationJSON()
             body[field] = value
             let response = try await client.register(try JSONSerialization.data(withJSONObject: body), key: try await client.mintKey(test.adminToken))
@@ -123,8 +136,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func unknownSpentRevokedAndExpiredKeysAre401() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func unknownSpentRevokedAndExpiredKeysAre401(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let message = "Invalid or expired registration key"
             let unknown = try await client.register(SimulatedDevice(), key: "ZZZZZZ")
             #expect(unknown.status == .unauthorized && unknown.message == message)
@@ -152,15 +166,17 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func keysAreCaseInsensitive() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func keysAreCaseInsensitive(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let key = try await client.mintKey(test.adminToken)
             #expect(try await client.register(SimulatedDevice(), key: key.lowercased()).status == .noContent)
         }
     }
 
-    @Test func eleventhFailedAttemptIn60sIs429UntilTheOldestFailureAges() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func eleventhFailedAttemptIn60sIs429UntilTheOldestFailureAges(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             for attempt in 0..<10 {
                 #expect(try await client.register(SimulatedDevice(), key: "BADKY\(attempt)").status == .unauthorized)
                 test.clock.advance(by: 1)
@@ -177,8 +193,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func fiftyRacingRegistrationsWithOneKeyMakeExactlyOneDevice() async throws {
-        try await TestRegistry.with(.testing { $0.failedAttemptLimit = 1_000 }) { test, client in
+    @Test(arguments: TestDatabase.all)
+    func fiftyRacingRegistrationsWithOneKeyMakeExactlyOneDevice(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database, .testing { $0.failedAttemptLimit = 1_000 }) { test, client in
             let key = try await client.mintKey(test.adminToken)
             let devices = (0..<50).map { _ in SimulatedDevice() }
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -193,8 +210,9 @@ struct RegistrationRouteTests {
         }
     }
 
-    @Test func successAndRefusalsAreAudited() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func successAndRefusalsAreAudited(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             let key = try await client.mintKey(test.adminToken)
             _ = try await client.register(device, key: key)

@@ -32,8 +32,9 @@ struct ServiceTests {
         #expect(await limiter.retryAfter(client: "s", now: 100) == nil)
     }
 
-    @Test func bootstrapCreatesOneAdminTokenOnlyWhenThereIsNone() async throws {
-        try await TestRegistry.withStore { (store: any Store) async throws in
+    @Test(arguments: TestDatabase.all)
+    func bootstrapCreatesOneAdminTokenOnlyWhenThereIsNone(database: TestDatabase) async throws {
+        try await database.withStore { (store: any Store) async throws in
             let tokens = AdminTokens(store: store, clock: ManualClock())
             await #expect(throws: RegistryError.self) { try await tokens.bootstrap("short") }
             #expect(try await tokens.bootstrap("a-long-enough-bootstrap-secret"))
@@ -43,8 +44,9 @@ struct ServiceTests {
         }
     }
 
-    @Test func tokenNamesAreValidatedAndUnique() async throws {
-        try await TestRegistry.withStore { (store: any Store) async throws in
+    @Test(arguments: TestDatabase.all)
+    func tokenNamesAreValidatedAndUnique(database: TestDatabase) async throws {
+        try await database.withStore { (store: any Store) async throws in
             let tokens = AdminTokens(store: store, clock: ManualClock())
             let actor = AuditActor(actor: "t", client: "local")
             let token = try await tokens.create(name: "line-3", role: .operator, by: actor)

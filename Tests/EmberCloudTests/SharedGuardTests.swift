@@ -10,8 +10,9 @@ import Testing
 
 /// Nonces and failed attempts in the database, and what they buy: several instances behave as one.
 struct SharedGuardTests {
-    @Test func storeRecordsNoncesUntilTheyExpire() async throws {
-        try await TestRegistry.withStore { (store: any Store) async throws in
+    @Test(arguments: TestDatabase.all)
+    func storeRecordsNoncesUntilTheyExpire(database: TestDatabase) async throws {
+        try await database.withStore { (store: any Store) async throws in
             #expect(try await store.recordNonce(device: "d", nonce: "n1", expiresAt: 110, now: 100))
             #expect(try await !store.recordNonce(device: "d", nonce: "n1", expiresAt: 115, now: 105))
             #expect(try await store.recordNonce(device: "e", nonce: "n1", expiresAt: 115, now: 105))
@@ -21,8 +22,9 @@ struct SharedGuardTests {
         }
     }
 
-    @Test func storeCountsFailuresInTheWindow() async throws {
-        try await TestRegistry.withStore { (store: any Store) async throws in
+    @Test(arguments: TestDatabase.all)
+    func storeCountsFailuresInTheWindow(database: TestDatabase) async throws {
+        try await database.withStore { (store: any Store) async throws in
             for at in [100, 110, 120] as [Int64] { try await store.recordRegistrationFailure(client: "c", at: at) }
             let recent = try await store.registrationFailures(client: "c", since: 105)
             #expect(recent.count == 2 && recent.oldest == 110)

@@ -25,9 +25,9 @@ struct SignedRequestRouteTests {
 
     static func path(_ device: SimulatedDevice) -> String { "/devices/\(DeviceUUID.format(device.uuid))/registration" }
 
-    @Test(arguments: SignatureVersion.allCases)
-    func signedCheckReturnsTheFireFlyFields(version: SignatureVersion) async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all, SignatureVersion.allCases)
+    func signedCheckReturnsTheFireFlyFields(database: TestDatabase, version: SignatureVersion) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let headers = try device.sign(method: "GET", path: Self.path(device), version: version, at: test.now)
             let response = try await client.checkRegistration(headers)
@@ -40,12 +40,13 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test func vectorDevicesAuthenticateWithTheirOwnV1Signatures() async throws {
+    @Test(arguments: TestDatabase.all)
+    func vectorDevicesAuthenticateWithTheirOwnV1Signatures(database: TestDatabase) async throws {
         let vectors = try CryptoVectors.load()
         for vector in vectors.devices {
             let timestamp = try #require(DeviceTimestamp(vector.signatureV1.timestamp))
             let clock = timestamp.epochSeconds
-            try await TestRegistry.with { test, client in
+            try await TestRegistry.with(on: database) { test, client in
                 test.clock.advance(by: clock - test.clock.now())
                 let device = SimulatedDevice(
                     uuid: try #require(DeviceUUID.parse(vector.uuid)),
@@ -71,8 +72,9 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test func replayedRequestIs401() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func replayedRequestIs401(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let headers = try device.sign(method: "GET", path: Self.path(device), at: test.now)
             #expect(try await client.checkRegistration(headers).status == .ok)
@@ -81,9 +83,9 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test(arguments: [-11, 11] as [Int64])
-    func elevenSecondsOffIs401(offset: Int64) async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all, [-11, 11] as [Int64])
+    func elevenSecondsOffIs401(database: TestDatabase, offset: Int64) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let headers = try device.sign(method: "GET", path: Self.path(device), at: DeviceTimestamp(epochSeconds: test.clock.now() + offset))
             let response = try await client.checkRegistration(headers)
@@ -91,17 +93,18 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test(arguments: [-10, 10] as [Int64])
-    func tenSecondsOffIsAccepted(offset: Int64) async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all, [-10, 10] as [Int64])
+    func tenSecondsOffIsAccepted(database: TestDatabase, offset: Int64) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let headers = try device.sign(method: "GET", path: Self.path(device), at: DeviceTimestamp(epochSeconds: test.clock.now() + offset))
             #expect(try await client.checkRegistration(headers).status == .ok)
         }
     }
 
-    @Test func malformedHeadersAre400InContractOrder() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func malformedHeadersAre400InContractOrder(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let good = try device.sign(method: "GET", path: Self.path(device), at: test.now)
             var cases: [(RequestSigner.Headers, String)] = []
@@ -130,8 +133,9 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test func uuidHeaderDifferentFromPathIs403() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func uuidHeaderDifferentFromPathIs403(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let other = try await Self.registered(test, client)
             let headers = try other.sign(method: "GET", path: Self.path(device), at: test.now)
@@ -140,16 +144,18 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test func unknownDeviceIs404() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func unknownDeviceIs404(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = SimulatedDevice()
             let response = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), at: test.now))
             #expect(response.status == .notFound && response.message == "Device not registered")
         }
     }
 
-    @Test func signatureByAnotherKeyOrForAnotherPathIs401() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func signatureByAnotherKeyOrForAnotherPathIs401(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             let impostor = SimulatedDevice(uuid: device.uuid)
             let forged = try await client.checkRegistration(try impostor.sign(method: "GET", path: Self.path(device), at: test.now))
@@ -159,8 +165,9 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test func requireSignatureV2RefusesV1() async throws {
-        try await TestRegistry.with(.testing { $0.requireSignatureV2 = true }) { test, client in
+    @Test(arguments: TestDatabase.all)
+    func requireSignatureV2RefusesV1(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database, .testing { $0.requireSignatureV2 = true }) { test, client in
             let device = try await Self.registered(test, client)
             let v1 = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), version: .v1, at: test.now))
             #expect(v1.status == .unauthorized)
@@ -169,8 +176,9 @@ struct SignedRequestRouteTests {
         }
     }
 
-    @Test func authFailuresAreAuditedButThrottled() async throws {
-        try await TestRegistry.with { test, client in
+    @Test(arguments: TestDatabase.all)
+    func authFailuresAreAuditedButThrottled(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
             let device = try await Self.registered(test, client)
             for _ in 0..<5 {
                 let impostor = SimulatedDevice(uuid: device.uuid)

@@ -27,8 +27,9 @@ struct StoreTests {
         return try await store.register(try device.registrationBody().validated(), key: key, now: now, by: AuditActor(actor: "d", client: "c"))
     }
 
-    @Test func migrationsAreRecordedAndIdempotent() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func migrationsAreRecordedAndIdempotent(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let sql = try #require(store as? SQLStore)
             #expect(try await Migrator(provider: sql.provider).migrate(now: 0) == [])
             let rows = try await sql.provider.read { db in try await db.raw("SELECT version, name FROM schema_migrations").all() }
@@ -39,8 +40,9 @@ struct StoreTests {
         }
     }
 
-    @Test func aSchemaNewerThanThisBuildIsRefused() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func aSchemaNewerThanThisBuildIsRefused(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let sql = try #require(store as? SQLStore)
             try await sql.provider.transaction { db in
                 try await db.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run()
@@ -50,8 +52,9 @@ struct StoreTests {
         }
     }
 
-    @Test func databaseRefusesToChangeARegistrationDate() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func databaseRefusesToChangeARegistrationDate(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let device = SimulatedDevice()
             #expect(try await Self.register(store, device) == .registered)
             let sql = try #require(store as? SQLStore)
@@ -73,8 +76,9 @@ struct StoreTests {
         }
     }
 
-    @Test func racingSpendsOfOneKeyMakeOneDevice() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func racingSpendsOfOneKeyMakeOneDevice(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let now: Int64 = 1_767_225_600
             _ = try await store.insertRegistrationKey(
                 RegistrationKeyRecord(key: "RACE01", createdBy: "test", generatedAt: now, expiresAt: now + 60),
@@ -98,8 +102,9 @@ struct StoreTests {
         }
     }
 
-    @Test func anExpiredKeyIsNotSpent() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func anExpiredKeyIsNotSpent(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let now: Int64 = 1_767_225_600
             _ = try await store.insertRegistrationKey(
                 RegistrationKeyRecord(key: "OLD001", createdBy: "t", generatedAt: now, expiresAt: now + 10),
@@ -116,8 +121,9 @@ struct StoreTests {
         }
     }
 
-    @Test func aFailedTransactionLeavesNothingBehind() async throws {
-        try await TestRegistry.withStore { store in
+    @Test(arguments: TestDatabase.all)
+    func aFailedTransactionLeavesNothingBehind(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let sql = try #require(store as? SQLStore)
             struct Boom: Error {}
             await #expect(throws: Boom.self) {

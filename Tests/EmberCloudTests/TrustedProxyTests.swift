@@ -30,9 +30,9 @@ struct TrustedProxyTests {
     }
 
     /// Registers with a bad key over a real socket (peer 127.0.0.1) and returns the audit row's client address.
-    static func auditedClient(trusting list: String, forwardedFor: String) async throws -> String? {
+    static func auditedClient(on database: TestDatabase, trusting list: String, forwardedFor: String) async throws -> String? {
         var result: String?
-        try await TestRegistry.withStore { store in
+        try await database.withStore { store in
             var configuration = RegistryConfiguration()
             configuration.trustedProxies = try TrustedProxies(list)
             let registry = Registry(configuration: configuration, store: store, clock: ManualClock())
@@ -56,11 +56,13 @@ struct TrustedProxyTests {
         return result
     }
 
-    @Test func forwardedAddressIsUsedBehindATrustedProxy() async throws {
-        #expect(try await Self.auditedClient(trusting: "127.0.0.0/8", forwardedFor: "203.0.113.7") == "203.0.113.7")
+    @Test(arguments: TestDatabase.all)
+    func forwardedAddressIsUsedBehindATrustedProxy(database: TestDatabase) async throws {
+        #expect(try await Self.auditedClient(on: database, trusting: "127.0.0.0/8", forwardedFor: "203.0.113.7") == "203.0.113.7")
     }
 
-    @Test func spoofedHeaderFromAnUntrustedPeerIsIgnored() async throws {
-        #expect(try await Self.auditedClient(trusting: "10.0.0.0/8", forwardedFor: "203.0.113.7") == "127.0.0.1")
+    @Test(arguments: TestDatabase.all)
+    func spoofedHeaderFromAnUntrustedPeerIsIgnored(database: TestDatabase) async throws {
+        #expect(try await Self.auditedClient(on: database, trusting: "10.0.0.0/8", forwardedFor: "203.0.113.7") == "127.0.0.1")
     }
 }
