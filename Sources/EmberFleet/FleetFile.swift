@@ -1,4 +1,5 @@
 import EmberCore
+import EmberDevice
 import Foundation
 import Synchronization
 
@@ -54,7 +55,7 @@ public final class FleetWriter: Sendable {
         var line = try JSONEncoder().encode(member)
         line.append(UInt8(ascii: "\n"))
         try descriptor.withLock { fd in
-            let written = line.withUnsafeBytes { posixWrite(fd, $0.baseAddress, $0.count) }
+            let written = line.withUnsafeBytes { POSIX.write(fd, $0.baseAddress, $0.count) }
             guard written == line.count else { throw FleetError("cannot write \(path): \(String(cString: strerror(errno)))") }
         }
     }
@@ -64,7 +65,7 @@ public final class FleetWriter: Sendable {
         descriptor.withLock { fd in
             guard fd >= 0 else { return }
             fsync(fd)
-            posixClose(fd)
+            POSIX.close(fd)
             fd = -1
         }
     }
@@ -103,20 +104,4 @@ public struct Fleet: Sendable {
     public func device(_ index: Int) -> SimulatedDevice {
         SimulatedDevice(uuid: uuids[index], master: keys[index], productHex: products[index])
     }
-}
-
-private func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(descriptor, buffer, count)
-    #else
-    Darwin.write(descriptor, buffer, count)
-    #endif
-}
-
-private func posixClose(_ descriptor: Int32) {
-    #if canImport(Glibc)
-    Glibc.close(descriptor)
-    #else
-    Darwin.close(descriptor)
-    #endif
 }

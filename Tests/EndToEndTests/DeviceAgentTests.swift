@@ -294,7 +294,8 @@ struct DeviceAgentTests {
             let reply = try await device.call(.POST, "/api/registration", headers: [("X-Registration-Key", key)])
             #expect(reply.status == 502, "\(reply.message)")
             #expect(try await device.events().contains("Cloud reg fail"))
-            try await Task.sleep(for: .seconds(1))
+            let retryDeadline = Date().addingTimeInterval(15)
+            while Date() < retryDeadline, !device.process.output.contains("retrying") { try await Task.sleep(for: .milliseconds(50)) }
             #expect(device.process.output.contains("retrying"), "the device retries while the cloud is down")
 
             let second = try await EmberProcess(database: database, folder: folder, port: port)

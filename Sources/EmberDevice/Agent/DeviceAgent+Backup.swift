@@ -13,17 +13,19 @@ extension DeviceAgent {
     }
 
     /// `PUT /backup`: JSON of at most 512 KiB, written atomically with its sidecar.
-    public func putLocalBackup(_ data: Data) throws(AgentFailure) {
+    public func putLocalBackup(_ data: Data) async throws(AgentFailure) {
         guard data.count <= BackupLimits.maxPlaintext else { throw .tooLarge("Backup exceeds the 512 KiB limit (\(data.count) bytes)") }
         guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
             throw .invalidInput("Backup must be a JSON document (the Controller UI's export)")
         }
-        do { try LocalBackup(partition: board.config).write(data) } catch { throw .hardware(error) }
+        let backup = LocalBackup(partition: board.config)
+        try await offload { () throws(HardwareError) in try backup.write(data) }
     }
 
     /// `DELETE /backup`; false when there was none.
-    public func deleteLocalBackup() throws(AgentFailure) -> Bool {
-        do { return try LocalBackup(partition: board.config).delete() } catch { throw .hardware(error) }
+    public func deleteLocalBackup() async throws(AgentFailure) -> Bool {
+        let backup = LocalBackup(partition: board.config)
+        return try await offload { () throws(HardwareError) in try backup.delete() }
     }
 
     /// What every cloud-backup call needs: an identity, a registration the cloud has not denied, the time, a cloud.
@@ -130,7 +132,8 @@ extension DeviceAgent {
         if let header = reply.headers.first(where: { $0.0.lowercased() == "etag" })?.1, let cloudETag = BackupETag.parse(header), cloudETag != etag {
             logger.warning("the cloud's ETag does not match the restored backup; using the backup's own hash")
         }
-        do { try LocalBackup(partition: board.config).write(plaintext) } catch { throw .hardware(error) }
+        let backup = LocalBackup(partition: board.config)
+        try await offload { () throws(HardwareError) in try backup.write(plaintext) }
         event(.info, "Backup restored")
         return (plaintext, etag)
     }
@@ -149,7 +152,7 @@ extension DeviceAgent {
         .status
         switch status {
         case 200, 204:
-            _ = try deleteLocalBackup()
+            _ = try await deleteLocalBackup()
             event(.info, "Backup deleted")
         case 404:
             throw .notFound("No backup in the cloud for this device")

@@ -6,7 +6,7 @@ import Logging
 extension DeviceAgent {
     /// Runs the boot sequence of device.md — open the board, fuses, checks, config, display — and prepares the
     /// session whose background work `run()` performs. Throws when the board cannot be opened.
-    public func boot() throws {
+    public func boot() async throws {
         board = try openBoard()
         log = EventLog(partition: board.config)
         bootUptime = clock.uptime()
@@ -19,10 +19,11 @@ extension DeviceAgent {
         logger.info("board booted", metadata: ["ember.device.product": "\(board.product)"])
 
         let product = try? catalog.product(board.product)
-        if product?.burnVDDSDIOFuses == true { burnVDDSDIOFusesOnce() }
+        if product?.burnVDDSDIOFuses == true { await burnVDDSDIOFusesOnce() }
         runChecks(product: product)
-        if let cloudURL = configuration.cloudURL { try saveCloudRoot(cloudURL) }
-        LocalBackup(partition: board.config).repair()
+        if let cloudURL = configuration.cloudURL { try await saveCloudRoot(cloudURL) }
+        let backup = LocalBackup(partition: board.config)
+        _ = try? await offload { backup.repair() }
         refreshDisplay()
         let waiters = bootWaiters
         bootWaiters = []
@@ -32,10 +33,10 @@ extension DeviceAgent {
     /// Runs boot sessions until the task is cancelled: the current one (booting first if needed), then a fresh
     /// one after every reboot. A board that cannot be reopened ends the loop with its error.
     public func run() async throws {
-        if commands == nil { try boot() }
+        if commands == nil { try await boot() }
         do {
             while try await runSession() {
-                try boot()
+                try await boot()
             }
         } catch {
             logger.critical("the board cannot be reopened; the agent stops", metadata: ["ember.error": "\(error)"])
@@ -108,7 +109,7 @@ extension DeviceAgent {
         bootTime = clock.epochSeconds() - Int64(clock.uptime() - bootUptime)
         event(.info, "Clock synchronized")
         guard let identity = try? board.identity() else { return }
-        if let pending = pendingRegistration() {
+        if let pending = await pendingRegistration() {
             event(.info, "Cloud reg resume")
             await replaceRegistrationJob { await self.resumeRegistration(pending, identity: identity) }
         } else if let root = cloudRoot() {
@@ -118,10 +119,11 @@ extension DeviceAgent {
         }
     }
 
-    private func burnVDDSDIOFusesOnce() {
+    private func burnVDDSDIOFusesOnce() async {
+        let board = self.board
         do {
             if try !board.vddSDIOFuses().allBurned {
-                try board.burnVDDSDIOFuses()
+                try await offload { () throws(HardwareError) in try board.burnVDDSDIOFuses() }
                 event(.notify, "VDD_SDIO fuses burned")
             }
         } catch {

@@ -24,12 +24,13 @@ extension DeviceAgent {
                 "Field product_hex \(productHex) does not match this board (\(board.product) \(board.product.productID)), see docs"
             )
         }
+        let board = self.board
         do {
-            try board.burnIdentity(IdentityBlock(uuid: uuid, productHex: productHex), masterKey: .random())
-        } catch .alreadyProvisioned {
+            try await offload { () throws(HardwareError) in
+                try board.burnIdentity(IdentityBlock(uuid: uuid, productHex: productHex), masterKey: .random())
+            }
+        } catch .hardware(.alreadyProvisioned) {
             throw AgentFailure.alreadyProvisioned
-        } catch {
-            throw AgentFailure.hardware(error)
         }
         event(.notify, "Wrote device identity")
         logger.notice("identity burned", metadata: ["ember.device.uuid": "\(DeviceUUID.format(uuid))", "ember.device.product": "\(productHex)"])
@@ -53,20 +54,20 @@ extension DeviceAgent {
         await replaceRegistrationJob(with: nil)
 
         let pending = PendingRegistration(key: key, url: root, startedAt: clock.epochSeconds())
-        try writePending(pending)
+        try await writePending(pending)
         board.checkpoint(.registrationMarkerWritten)
         let outcome: DeviceCloud.Registration
         do { outcome = try await cloud.register(identity: identity, key: key, root: root) } catch { throw .hardware(error) }
         switch outcome {
         case .accepted:
-            try finishRegistration(root: root)
+            try await finishRegistration(root: root)
             await checkRegistration(identity: identity, root: root)
         case .keyRefused:
-            removePending()
+            await removePending()
             event(.notify, "Cloud reg fail")
             throw .keyRefused
         case .refused(let status, let message):
-            removePending()
+            await removePending()
             event(.notify, "Cloud reg fail")
             logger.warning("cloud refused the registration", metadata: ["ember.cloud.status": "\(status)", "ember.cloud.message": "\(message)"])
             throw .cloudRefused(.registration, status: status, message: message)
@@ -78,10 +79,10 @@ extension DeviceAgent {
         }
     }
 
-    private func finishRegistration(root: String) throws(AgentFailure) {
+    private func finishRegistration(root: String) async throws(AgentFailure) {
         board.checkpoint(.registrationAccepted)
-        removePending()
-        try saveCloudRoot(root)
+        await removePending()
+        try await saveCloudRoot(root)
         registration = .known(registered: true, checkedAt: clock.epochSeconds(), cloudRoot: root)
         event(.info, "Cloud registered")
         refreshDisplay()
@@ -101,7 +102,7 @@ extension DeviceAgent {
             // The out-of-band probe: a device the cloud already knows is done, and no key is spent.
             switch await cloud.check(identity: identity, root: pending.url) {
             case .registered:
-                try? finishRegistration(root: pending.url)
+                try? await finishRegistration(root: pending.url)
                 return
             case .notRegistered:
                 break
@@ -113,23 +114,23 @@ extension DeviceAgent {
                 )
                 continue
             case .localFailure(let error):
-                giveUpPending(pending, message: "Key derivation failed", error: error)
+                await giveUpPending(pending, message: "Key derivation failed", error: error)
                 return
             }
             let outcome: DeviceCloud.Registration
             do {
                 outcome = try await cloud.register(identity: identity, key: pending.key, root: pending.url)
             } catch {
-                giveUpPending(pending, message: "Key derivation failed", error: error)
+                await giveUpPending(pending, message: "Key derivation failed", error: error)
                 return
             }
             switch outcome {
             case .accepted:
-                try? finishRegistration(root: pending.url)
+                try? await finishRegistration(root: pending.url)
                 await checkRegistration(identity: identity, root: pending.url)
                 return
             case .keyRefused, .refused:
-                giveUpPending(pending, message: "Invalid or expired registration key", error: nil)
+                await giveUpPending(pending, message: "Invalid or expired registration key", error: nil)
                 return
             case .unavailable(let reason):
                 if attempt == 1 || attempt % 10 == 0 { event(.notify, "Cloud reg fail") }
@@ -138,9 +139,9 @@ extension DeviceAgent {
         }
     }
 
-    private func giveUpPending(_ pending: PendingRegistration, message: String, error: HardwareError?) {
+    private func giveUpPending(_ pending: PendingRegistration, message: String, error: HardwareError?) async {
         if let error { logger.error("pending registration stopped by a local failure", metadata: ["ember.error": "\(error)"]) }
-        removePending()
+        await removePending()
         event(.notify, "Cloud reg fail")
         registration = .failed(message: message, checkedAt: clock.epochSeconds(), cloudRoot: pending.url)
     }
@@ -180,32 +181,36 @@ extension DeviceAgent {
     /// Whether a registration waits to be finished (the marker is on the config partition).
     public var registrationPending: Bool { board.config.exists(Files.pendingRegistration) }
 
-    private func writePending(_ pending: PendingRegistration) throws(AgentFailure) {
+    private func writePending(_ pending: PendingRegistration) async throws(AgentFailure) {
         let plain: Data
         do { plain = try JSONEncoder().encode(pending) } catch { throw .hardware(.storage("cannot encode the registration marker")) }
+        let sealed: Data
         do {
-            try board.config.write(Files.pendingRegistration, try FFCEContainer.seal(plain, using: board.deriveKey(.configfs)))
+            sealed = try FFCEContainer.seal(plain, using: board.deriveKey(.configfs))
         } catch let error as HardwareError {
             throw .hardware(error)
         } catch {
-            throw .hardware(.storage("cannot seal the registration marker"))
+            throw .hardware(.encryptionFailed)
         }
+        let partition = board.config
+        try await offload { () throws(HardwareError) in try partition.write(Files.pendingRegistration, sealed) }
     }
 
-    func pendingRegistration() -> PendingRegistration? {
+    func pendingRegistration() async -> PendingRegistration? {
         guard let sealed = try? board.config.read(Files.pendingRegistration) else { return nil }
         guard let key = try? board.deriveKey(.configfs), let plain = try? FFCEContainer.open(sealed, using: key),
             let pending = try? JSONDecoder().decode(PendingRegistration.self, from: plain)
         else {
             logger.error("the pending-registration marker is unreadable; removing it")
-            removePending()
+            await removePending()
             return nil
         }
         return pending
     }
 
-    private func removePending() {
-        try? board.config.remove(Files.pendingRegistration)
+    private func removePending() async {
+        let partition = board.config
+        _ = try? await offload { () throws(HardwareError) in try partition.remove(Files.pendingRegistration) }
     }
 
     /// The cloud base URL from the device config.
@@ -213,10 +218,11 @@ extension DeviceAgent {
         DeviceSettings.load(from: board.config).cloudAPIRoot
     }
 
-    func saveCloudRoot(_ root: String) throws(AgentFailure) {
+    func saveCloudRoot(_ root: String) async throws(AgentFailure) {
         guard cloudRoot() != root else { return }
         var settings = DeviceSettings.load(from: board.config)
         settings.cloudAPIRoot = root
-        do { try settings.save(to: board.config) } catch { throw .hardware(error) }
+        let partition = board.config
+        try await offload { [settings] () throws(HardwareError) in try settings.save(to: partition) }
     }
 }

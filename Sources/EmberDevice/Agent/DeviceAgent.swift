@@ -1,6 +1,7 @@
 import EmberCore
 import Foundation
 import Logging
+import NIOPosix
 
 /// The device agent: HW-Reg and the Controller's backup on a board. It runs boot sessions, holds the session's
 /// state and does what the HTTP API asks. Its background work runs inside `run()` (the `DeviceAgentService`).
@@ -93,6 +94,18 @@ public actor DeviceAgent {
     func requireIdentity() throws(AgentFailure) -> IdentityBlock {
         guard let identity = try identity() else { throw .notProvisioned }
         return identity
+    }
+
+    /// Runs blocking file work (atomic writes with their fsyncs) on NIO's I/O thread pool, never on one of Swift's
+    /// cooperative threads.
+    func offload<T: Sendable>(_ work: @escaping @Sendable () throws(HardwareError) -> T) async throws(AgentFailure) -> T {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { () throws -> T in try work() }
+        } catch let error as HardwareError {
+            throw .hardware(error)
+        } catch {
+            throw .hardware(.storage("the I/O thread pool is not running"))
+        }
     }
 
     /// The calls to the cloud, with this session's board.

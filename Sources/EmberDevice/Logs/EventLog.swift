@@ -41,9 +41,13 @@ public final class EventLog: Sendable {
     private struct State {
         var events: [Event]
         var errors: [ErrorEntry]
+        /// Bumped by every change, so the writer can tell a newer snapshot from an older one.
+        var version: UInt64 = 0
     }
 
     private let state: Mutex<State>
+    /// The version of the snapshot on disk; held while writing, so files never go back to an older state.
+    private let written = Mutex<UInt64>(0)
     private let partition: ConfigPartition
     private let capacity: Int
 
@@ -57,29 +61,33 @@ public final class EventLog: Sendable {
         self.capacity = capacity
     }
 
-    /// Appends an event stamped `time`; an `error` also enters the error log. Both logs are written through.
+    /// Appends an event stamped `time`; an `error` also enters the error log. Both logs are written through, outside
+    /// the lock readers take.
     public func record(_ level: EventLevel, _ text: String, at time: Int64) {
         let text = String(text.prefix(Self.textLimit))
-        // Written under the lock, so the files never go back to an older state.
-        state.withLock { state in
+        let snapshot = state.withLock { state in
             state.events.append(Event(time: time, level: level, text: text))
             if state.events.count > capacity { state.events.removeFirst(state.events.count - capacity) }
             if level == .error && !state.errors.contains(where: { $0.text == text }) {
                 state.errors.append(ErrorEntry(text: text))
                 if state.errors.count > capacity { state.errors.removeFirst(state.errors.count - capacity) }
             }
-            persist(events: state.events, errors: level == .error ? state.errors : nil)
+            state.version += 1
+            return state
         }
+        persist(snapshot)
     }
 
     /// Removes an error from the error log (the condition is over).
     public func resolve(_ text: String) {
         let text = String(text.prefix(Self.textLimit))
-        state.withLock { state in
-            guard let index = state.errors.firstIndex(where: { $0.text == text }) else { return }
+        let snapshot = state.withLock { state -> State? in
+            guard let index = state.errors.firstIndex(where: { $0.text == text }) else { return nil }
             state.errors.remove(at: index)
-            persist(events: nil, errors: state.errors)
+            state.version += 1
+            return state
         }
+        if let snapshot { persist(snapshot) }
     }
 
     /// The events, oldest first.
@@ -87,10 +95,15 @@ public final class EventLog: Sendable {
     /// The open errors, in the order they happened.
     public var errors: [ErrorEntry] { state.withLock { $0.errors } }
 
-    private func persist(events: [Event]?, errors: [ErrorEntry]?) {
-        let encoder = JSONEncoder()
-        // Not fsynced: the logs survive a crash or restart of the agent; only a power loss may cost the last entries.
-        if let events, let data = try? encoder.encode(events) { try? partition.write(Self.eventsFile, data, durable: false) }
-        if let errors, let data = try? encoder.encode(errors) { try? partition.write(Self.errorsFile, data, durable: false) }
+    /// Writes a snapshot (both logs, so a skipped older snapshot loses nothing) unless a newer one is already on
+    /// disk. Not fsynced: the logs survive a crash or restart of the agent; only a power loss may cost the last entries.
+    private func persist(_ snapshot: State) {
+        written.withLock { version in
+            guard snapshot.version > version else { return }
+            version = snapshot.version
+            let encoder = JSONEncoder()
+            if let data = try? encoder.encode(snapshot.events) { try? partition.write(Self.eventsFile, data, durable: false) }
+            if let data = try? encoder.encode(snapshot.errors) { try? partition.write(Self.errorsFile, data, durable: false) }
+        }
     }
 }

@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// `write(2)` and `open(2)` by names that types with their own `write` and `open` methods do not hide.
-enum POSIX {
-    static func write(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+/// `write(2)`, `open(2)` and `close(2)` by names that types with their own `write`, `open` and `close` methods do not
+/// hide, on Linux and Darwin.
+public enum POSIX {
+    public static func write(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
         #if canImport(Glibc)
         Glibc.write(descriptor, buffer, count)
         #else
@@ -14,11 +15,19 @@ enum POSIX {
         #endif
     }
 
-    static func open(_ path: String, _ flags: Int32) -> Int32 {
+    public static func open(_ path: String, _ flags: Int32) -> Int32 {
         #if canImport(Glibc)
         Glibc.open(path, flags)
         #else
         Darwin.open(path, flags)
+        #endif
+    }
+
+    public static func close(_ descriptor: Int32) {
+        #if canImport(Glibc)
+        _ = Glibc.close(descriptor)
+        #else
+        _ = Darwin.close(descriptor)
         #endif
     }
 }
