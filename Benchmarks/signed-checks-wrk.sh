@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-8}
 connections=${2:-64}
-shared=${EMBER_SHARED_DIR:-../shared}
+vectors=Tests/Fixtures/vectors/device-crypto.json
 work=$(mktemp -d)
 port=18195
 trap '[ -n "${server:-}" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
@@ -29,7 +29,7 @@ else
     for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
 fi
 
-python3 - "$url" "$token" "$shared/vectors/device-crypto.json" <<'PY'
+python3 - "$url" "$token" "$vectors" <<'PY'
 import json, sys, urllib.error, urllib.request
 url, token, vectors = sys.argv[1:4]
 device = json.load(open(vectors))["devices"][0]
@@ -43,7 +43,7 @@ assert urllib.request.urlopen(register).status == 204  # 204 also when already r
 PY
 
 requests=$((seconds * 12000))
-python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$shared/vectors/device-crypto.json"
+python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$vectors"
 EMBER_WRK_REQUESTS="$work/reqs.txt" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url"
 [ -n "$server" ] && echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | awk -F: '/^\+F4/ {printf "openssl verify/s (1 core): %.0f; × %d cores = %.0f\n", $5, '"$(nproc)"', $5 * '"$(nproc)"'}'

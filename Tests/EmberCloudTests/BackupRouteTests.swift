@@ -169,6 +169,13 @@ struct BackupRouteTests {
         }
     }
 
+    /// POSTs to the backup route the registry has finished, by its request counter.
+    static func backupPosts(_ client: any TestClientProtocol) async throws -> Int {
+        let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+        return text.split(separator: "\n").filter { $0.hasPrefix("ember_http_requests_total{") && $0.contains("backup") && $0.contains("POST") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Int(Double($0) ?? -1) } }.reduce(0, +)
+    }
+
     @Test(arguments: TestDatabase.all)
     func anUploadCutOffMidwayLeavesTheOldBackup(database: TestDatabase) async throws {
         try await database.withStore { store in
@@ -200,7 +207,10 @@ struct BackupRouteTests {
                 for (name, value) in signed.fields { head += "\(name): \(value)\r\n" }
                 head += "\r\n"
                 try Self.sendThenClose(port: port, Data(head.utf8) + new.prefix(100 * 1024))
-                try await Task.sleep(for: .milliseconds(200))
+                // The server is done with the cut request once its metrics count a second POST to the backup route.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while try await Self.backupPosts(client) < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(try await Self.backupPosts(client) == 2, "the cut-off upload was handled (and refused)")
 
                 #expect(try await store.backup(uuid: DeviceUUID.format(device.uuid))?.blob == old)
                 #expect(try await client.execute(uri: "/health", method: .get).status == .ok)

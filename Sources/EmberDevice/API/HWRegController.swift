@@ -20,12 +20,32 @@ struct HWRegController {
         router.post("/api/registration", use: register)
         router.get("/api/mcu", use: mcu)
         router.post("/api/mcu/reboot", use: reboot)
-        router.get("/api/partitions") { _, _ in try Self.json(await agent.board.partitions) }
-        router.get("/api/peripherals") { _, _ in try Self.json(await agent.peripherals) }
-        router.get("/api/checks") { _, _ in try Self.json(await agent.checks) }
+        router.get("/api/partitions", use: partitions)
+        router.get("/api/peripherals", use: peripherals)
+        router.get("/api/checks", use: checks)
         router.get("/api/version", use: version)
-        router.get("/api/events") { _, _ in try Self.json(await agent.log.events) }
-        router.get("/api/errors") { _, _ in try Self.json(await agent.log.errors) }
+        router.get("/api/events", use: events)
+        router.get("/api/errors", use: errors)
+    }
+
+    @Sendable func partitions(_ request: Request, context: HWRegContext) async throws -> Response {
+        try Self.json(await agent.board.partitions)
+    }
+
+    @Sendable func peripherals(_ request: Request, context: HWRegContext) async throws -> Response {
+        try Self.json(await agent.peripherals)
+    }
+
+    @Sendable func checks(_ request: Request, context: HWRegContext) async throws -> Response {
+        try Self.json(await agent.checks)
+    }
+
+    @Sendable func events(_ request: Request, context: HWRegContext) async throws -> Response {
+        try Self.json(await agent.log.events)
+    }
+
+    @Sendable func errors(_ request: Request, context: HWRegContext) async throws -> Response {
+        try Self.json(await agent.log.errors)
     }
 
     @Sendable func auth(_ request: Request, context: HWRegContext) async throws -> Response {

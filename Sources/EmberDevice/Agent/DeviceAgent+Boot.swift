@@ -25,9 +25,16 @@ extension DeviceAgent {
         let backup = LocalBackup(partition: board.config)
         _ = try? await offload { backup.repair() }
         refreshDisplay()
+        resumeBootWaiters(throwing: nil)
+    }
+
+    /// Wakes the callers of `reboot()`: with `error`, or successfully when it is nil.
+    private func resumeBootWaiters(throwing error: (any Error)?) {
         let waiters = bootWaiters
         bootWaiters = []
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume() }
+        }
     }
 
     /// Runs boot sessions until the task is cancelled: the current one (booting first if needed), then a fresh
@@ -38,11 +45,10 @@ extension DeviceAgent {
             while try await runSession() {
                 try await boot()
             }
+            resumeBootWaiters(throwing: CancellationError())  // shut down: no boot is coming
         } catch {
             logger.critical("the board cannot be reopened; the agent stops", metadata: ["ember.error": "\(error)"])
-            let waiters = bootWaiters
-            bootWaiters = []
-            for waiter in waiters { waiter.resume(throwing: error) }
+            resumeBootWaiters(throwing: error)
             throw error
         }
     }
@@ -56,17 +62,25 @@ extension DeviceAgent {
             group.addTask { await self.rotateTokens() }
             group.addTask { await self.synchronizeAndCheck() }
             group.addTask { await self.runBackupSchedule(interval: interval) }
+            var rebooting = false
             for await command in commands.stream {
                 switch command {
+                case .start(let job) where rebooting:
+                    job.abandon()  // handed in after the reboot was asked for: it belongs to no session
                 case .start(let job):
                     group.addTask { await job.run() }
-                case .reboot:
+                case .reboot where !rebooting:
+                    // Later hand-ins are refused (and abandoned by `start`); the buffered ones drain above.
+                    rebooting = true
                     group.cancelAll()
-                    return true
+                    commands.continuation.finish()
+                case .reboot:
+                    break
                 }
             }
+            commands.continuation.finish()
             group.cancelAll()
-            return false
+            return rebooting
         }
         registrationJob?.abandon()
         return reboot
@@ -79,10 +93,8 @@ extension DeviceAgent {
         event(.notify, "Rebooting...")
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             bootWaiters.append(continuation)
-            if case .terminated = commands.continuation.yield(.reboot) {
-                bootWaiters.removeLast()
-                continuation.resume(throwing: CancellationError())
-            }
+            // Ignored when a reboot is already under way: then this caller waits for that one's boot.
+            commands.continuation.yield(.reboot)
         }
     }
 
