@@ -18,10 +18,11 @@ extension RegistryClient {
         try expect(try await send(.DELETE, "/registration-keys/\(key)"), status: 204)
     }
 
-    /// One page of `GET /devices`.
-    public func devices(limit: Int = 100, after: String? = nil) async throws -> DevicePage {
+    /// One page of `GET /devices`; `state` is `registered` or `decommissioned` (nil: all).
+    public func devices(limit: Int = 100, after: String? = nil, state: String? = nil) async throws -> DevicePage {
         var path = "/devices?limit=\(limit)"
         if let after { path += "&after=\(after)" }
+        if let state { path += "&state=\(state)" }
         return try decode(DevicePage.self, try await send(.GET, path), expecting: 200)
     }
 
@@ -30,5 +31,27 @@ extension RegistryClient {
         let reply = try await send(.GET, "/devices/\(uuid)")
         try expect(reply, status: 200)
         return reply.body
+    }
+
+    /// `GET /devices/{uuid}`.
+    public func device(_ uuid: String) async throws -> DeviceRecord {
+        try decode(DeviceRecord.self, try await send(.GET, "/devices/\(uuid)"), expecting: 200)
+    }
+
+    /// `POST /devices/{uuid}/actions`: queues an action for the device's next check-in.
+    public func queueAction(_ uuid: String, _ type: ActionType, reason: String = "", config: JSONValue? = nil) async throws -> DeviceAction {
+        let body = try JSONEncoder().encode(ActionRequest(type: type.rawValue, reason: reason, config: config))
+        let reply = try await send(.POST, "/devices/\(uuid)/actions", headers: [("Content-Type", "application/json")], body: body)
+        return try decode(DeviceAction.self, reply, expecting: 201)
+    }
+
+    /// `GET /devices/{uuid}/actions`, newest first.
+    public func actions(_ uuid: String) async throws -> [DeviceAction] {
+        try decode(ActionList.self, try await send(.GET, "/devices/\(uuid)/actions"), expecting: 200).actions
+    }
+
+    /// `DELETE /devices/{uuid}/actions/{id}`: cancels a pending action.
+    public func cancelAction(_ uuid: String, id: Int64) async throws {
+        try expect(try await send(.DELETE, "/devices/\(uuid)/actions/\(id)"), status: 204)
     }
 }

@@ -14,6 +14,8 @@ public struct Registry: Sendable {
     let authenticator: DeviceAuthenticator
     let devices: Devices
     let backups: Backups
+    let lifecycle: Lifecycle
+    let checkIns = CheckInLedger()
     let authAudit: AuthFailureAudit
     let trustedProxies: TrustedProxies
     /// Every guard with expiring entries: the in-memory ones, or the shared tables on PostgreSQL.
@@ -56,7 +58,14 @@ public struct Registry: Sendable {
             metrics: metrics,
             audit: authAudit
         )
-        self.devices = Devices(store: store)
+        self.devices = Devices(store: store, ledger: checkIns)
+        self.lifecycle = Lifecycle(
+            store: store,
+            clock: clock,
+            metrics: metrics,
+            ledger: checkIns,
+            checkInInterval: configuration.checkInInterval
+        )
         self.backups = Backups(store: store, clock: clock, metrics: metrics)
         self.trustedProxies = configuration.trustedProxies
     }
@@ -64,6 +73,16 @@ public struct Registry: Sendable {
     /// The service that sweeps this registry's guards.
     func guardSweeper(logger: Logger) -> GuardSweeper {
         GuardSweeper(guards: guards, clock: clock, logger: logger)
+    }
+
+    /// The service that writes check-ins in batches.
+    func checkInWriter(logger: Logger) -> CheckInWriter {
+        CheckInWriter(ledger: checkIns, store: store, logger: logger)
+    }
+
+    /// Writes the check-ins held in memory now (tests; the writer does it every second).
+    public func flushCheckIns() async throws {
+        try await checkIns.flush(to: store)
     }
 
     /// Every route of the contract behind Ember's middleware.
@@ -76,10 +95,11 @@ public struct Registry: Sendable {
         }
         OperationsController(health: Health(store: store), metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)
-        DeviceController(authenticator: authenticator, devices: devices, backups: backups).addRoutes(to: router)
+        DeviceController(authenticator: authenticator, devices: devices, backups: backups, lifecycle: lifecycle).addRoutes(to: router)
         let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, clock: clock))
         RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
         AdminController(devices: devices, audit: AuditLog(store: store)).addRoutes(to: admin)
+        ActionController(lifecycle: lifecycle).addRoutes(to: admin)
         return router
     }
 }

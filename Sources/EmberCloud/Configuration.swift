@@ -13,6 +13,8 @@ public struct RegistryConfiguration: Sendable {
     public var failedAttemptWindow: Int64 = 60
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit log).
     public var trustedProxies = TrustedProxies.none
+    /// The `check_in_interval_s` of every check-in answer: devices call in at least this often (10 … 86,400).
+    public var checkInInterval: Int64 = 3_600
     /// Log every request at info level.
     public var logRequests = true
 

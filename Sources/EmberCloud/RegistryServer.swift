@@ -49,9 +49,10 @@ public enum RegistryServer {
                 logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location))")
             }
             let sweeper = registry.guardSweeper(logger: logger)
+            // Stopped in reverse order: the server drains first, then the last check-ins are written.
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: sweeper), .init(service: app)],
+                    services: [.init(service: registry.checkInWriter(logger: logger)), .init(service: sweeper), .init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )

@@ -1,15 +1,17 @@
 import ArgumentParser
+import EmberClient
 import EmberCore
 import EmberDevice
 import Foundation
 import Logging
+import NIOHTTP1
 
 /// `ember device …`: a simulated FireFly controller running HW-Reg.
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device",
         abstract: "Simulate a FireFly controller: create a board, run its HW-Reg agent, inspect it, inject faults.",
-        subcommands: [Init.self, Run.self, Show.self, Fault.self]
+        subcommands: [Init.self, Run.self, Show.self, Fault.self, Decommission.self, RotateKey.self]
     )
 
     struct BoardFolder: ParsableArguments {
@@ -62,6 +64,8 @@ struct DeviceCommand: AsyncParsableCommand {
             help: "Seconds between automatic cloud backups. [env: CLOUD_BACKUP_INTERVAL_SECONDS] (default: the device config's, else 86400)"
         )
         var backupInterval: Double?
+        @Option(help: "Seconds between check-ins with the registry, at least 10 (the registry may ask for less).")
+        var checkInInterval: Double = 3_600
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
         func validate() throws {
@@ -69,6 +73,7 @@ struct DeviceCommand: AsyncParsableCommand {
             guard retryCap >= 0.1 else { throw ValidationError("--retry-cap must be at least 0.1 s") }
             if let cloud, !DeviceSettings.isValidCloudURL(cloud) { throw ValidationError("--cloud must be an http:// or https:// URL") }
             if let backupInterval, backupInterval < 1 { throw ValidationError("--backup-interval must be at least 1 second") }
+            guard checkInInterval >= 10 else { throw ValidationError("--check-in-interval must be at least 10 seconds") }
         }
 
         func run() async throws {
@@ -82,11 +87,71 @@ struct DeviceCommand: AsyncParsableCommand {
             configuration.signature = signature
             configuration.retryCap = retryCap
             configuration.backupInterval = interval
+            configuration.checkInInterval = checkInInterval
             configuration.version = Ember.configuration.version
             let agent = try DeviceAgent(configuration: configuration, logger: logger) {
                 try SimulatedBoard.open(folder, logger: logger)
             }
-            try await DeviceServer.run(agent: agent, host: host, port: port, logger: logger)
+            defer { AgentLink.withdraw(in: folder) }
+            try await DeviceServer.run(agent: agent, host: host, port: port, logger: logger) { [host] bound in
+                do {
+                    try AgentLink.publish(AgentLink(pid: getpid(), url: "http://\(host):\(bound)"), in: folder)
+                } catch {
+                    logger.warning("could not write agent.json; `ember device` commands will not find this agent")
+                }
+            }
+        }
+    }
+
+    struct Decommission: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decommission the board: log, notify the registry, wipe the config partition, restart in the factory state.",
+            discussion: """
+                Through the running agent's API (POST /api/decommission) when `ember device run` serves this board, else \
+                directly on the board folder. The eFuse identity stays (OTP); the registry refuses the UUID from then on. \
+                An unreachable registry is told at the next boot of the agent.
+                """
+        )
+        @OptionGroup var board: BoardFolder
+
+        func run() async throws {
+            let folder = board.url
+            let summary = try BoardSummary(board: SimulatedBoard.open(folder))
+            guard let uuid = summary.uuid else { throw CommandFailure(description: "the board has no identity: there is nothing to decommission") }
+            let notified: Bool
+            if let link = AgentLink.running(in: folder) {
+                let reply = try await link.call(.POST, "/api/decommission", json: Data(#"{"uuid":"\#(uuid)"}"#.utf8), board: folder)
+                guard reply.status == 200 else { throw CommandFailure(description: "the agent refused: \(reply.message) (HTTP \(reply.status))") }
+                notified = String(decoding: reply.body, as: UTF8.self).contains(#""notified":true"#)
+            } else {
+                let logger = LoggingSetup.bootstrap(level: .warning)
+                let agent = try DeviceAgent(logger: logger) { try SimulatedBoard.open(folder, logger: logger) }
+                try await agent.boot()
+                do {
+                    notified = try await agent.decommissionLocally(confirmation: uuid)
+                } catch {
+                    throw CommandFailure(description: APIErrorText.of(error))
+                }
+            }
+            print("Decommissioned \(uuid).")
+            print(notified ? "The registry was notified." : "The registry could not be reached: the notice is sent at the agent's next boot.")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rotate the device's signing key through its running agent (POST /api/keys/rotate).",
+            discussion: "The agent must be running (`ember device run`) and registered; prints the new key epoch."
+        )
+        @OptionGroup var board: BoardFolder
+
+        func run() async throws {
+            guard let link = AgentLink.running(in: board.url) else {
+                throw CommandFailure(description: "no agent runs for \(board.dir): start it with `ember device run --dir \(board.dir)`")
+            }
+            let reply = try await link.call(.POST, "/api/keys/rotate", board: board.url)
+            guard reply.status == 200 else { throw CommandFailure(description: "the agent refused: \(reply.message) (HTTP \(reply.status))") }
+            print("Rotated: \(String(decoding: reply.body, as: UTF8.self))")
         }
     }
 

@@ -5,7 +5,10 @@ import Foundation
 
 /// `ember devices …`: the device registry over the admin API.
 struct Devices: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List and inspect registered devices.", subcommands: [List.self, Show.self])
+    static let configuration = CommandConfiguration(
+        abstract: "List and inspect registered devices; queue lifecycle actions.",
+        subcommands: [List.self, Show.self, Actions.self, Decommission.self, RotateKey.self, CancelAction.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices by UUID.")
@@ -13,9 +16,13 @@ struct Devices: AsyncParsableCommand {
         @Option(help: "Devices per page.") var limit = 100
         @Option(help: "Start after this UUID (the previous page's last).") var after: String?
         @Flag(help: "Follow every page to the end.") var all = false
+        @Option(help: "Only devices in this state: registered or decommissioned.") var state: String?
 
         func validate() throws {
             guard (1...1_000).contains(limit) else { throw ValidationError("--limit must be 1…1000") }
+            if let state, state != "registered" && state != "decommissioned" {
+                throw ValidationError("--state must be registered or decommissioned")
+            }
         }
 
         func run() async throws {
@@ -23,7 +30,7 @@ struct Devices: AsyncParsableCommand {
                 var devices: [DeviceRecord] = []
                 var cursor = after
                 repeat {
-                    let page = try await client.devices(limit: limit, after: cursor)
+                    let page = try await client.devices(limit: limit, after: cursor, state: state)
                     devices += page.devices
                     cursor = page.nextAfter
                 } while all && cursor != nil
@@ -34,11 +41,11 @@ struct Devices: AsyncParsableCommand {
             } else {
                 print(
                     Table.render(
-                        headers: ["UUID", "PRODUCT", "CLASS", "REGISTERED", "BY", "STATUS"],
+                        headers: ["UUID", "PRODUCT", "CLASS", "REGISTERED", "BY", "STATE", "LAST SEEN", "KEY"],
                         rows: devices.map {
                             [
-                                $0.uuid, $0.productID, $0.deviceClass, Table.time($0.registrationDate), $0.registeredBy,
-                                $0.decommissionedAt == nil ? "active" : "decommissioned",
+                                $0.uuid, $0.productID, $0.deviceClass, Table.time($0.registrationDate), $0.registeredBy, $0.state,
+                                $0.lastCheckIn.map { Table.time($0.at) } ?? "never", String($0.keyEpoch),
                             ]
                         }
                     )
@@ -57,6 +64,78 @@ struct Devices: AsyncParsableCommand {
             let object = try JSONSerialization.jsonObject(with: data)
             let pretty = try JSONSerialization.data(withJSONObject: object, options: options.json ? [.sortedKeys] : [.prettyPrinted, .sortedKeys])
             print(String(decoding: pretty, as: UTF8.self))
+        }
+    }
+}
+
+extension Devices {
+    struct Actions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a device's actions, newest first.")
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The device UUID.") var uuid: String
+
+        func run() async throws {
+            let actions = try await options.call { try await $0.actions(uuid) }
+            if options.json {
+                print(try JSONOutput.encode(actions))
+            } else {
+                print(
+                    Table.render(
+                        headers: ["ID", "TYPE", "STATE", "CREATED", "BY", "DELIVERED", "COMPLETED", "DETAIL"],
+                        rows: actions.map {
+                            [
+                                String($0.id), $0.type.rawValue, $0.state.rawValue, Table.time($0.createdAt), $0.createdBy,
+                                $0.deliveredAt.map(Table.time) ?? "-", $0.completedAt.map(Table.time) ?? "-", $0.detail ?? $0.reason,
+                            ]
+                        }
+                    )
+                )
+            }
+        }
+    }
+
+    struct Decommission: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decommission a device: locked out at once, its backup deleted; it wipes itself at its next check-in.",
+            discussion: "Cannot be undone: the registry refuses the UUID from then on."
+        )
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The device UUID.") var uuid: String
+        @Option(help: "Why, for the audit log.") var reason: String
+
+        func run() async throws {
+            let action = try await options.call { try await $0.queueAction(uuid, .decommission, reason: reason) }
+            print(
+                options.json
+                    ? try JSONOutput.encode(action)
+                    : "Decommissioned \(action.uuid) (action #\(action.id)); the device wipes itself at its next check-in."
+            )
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask a device to rotate its signing key at its next check-in."
+        )
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The device UUID.") var uuid: String
+        @Option(help: "Why, for the audit log.") var reason = ""
+
+        func run() async throws {
+            let action = try await options.call { try await $0.queueAction(uuid, .rotateKey, reason: reason) }
+            print(options.json ? try JSONOutput.encode(action) : "Queued rotate-key for \(action.uuid) (action #\(action.id)).")
+        }
+    }
+
+    struct CancelAction: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "cancel-action", abstract: "Cancel an action the device has not received yet.")
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The device UUID.") var uuid: String
+        @Argument(help: "The action id.") var id: Int64
+
+        func run() async throws {
+            try await options.call { try await $0.cancelAction(uuid, id: id) }
+            print("Cancelled action #\(id).")
         }
     }
 }

@@ -23,6 +23,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Accepted clock skew of signed requests, ± seconds. [env: EMBER_SIGNATURE_WINDOW_SECONDS] (default: 10)")
     var signatureWindow: Int?
 
+    @Option(help: "check_in_interval_s of every check-in answer, 10…86400. [env: EMBER_CHECK_IN_INTERVAL_SECONDS] (default: 3600)")
+    var checkInInterval: Int?
+
     @Flag(help: "Refuse FireFly v1 signatures. [env: EMBER_REQUIRE_SIGNATURE_V2]")
     var requireSignatureV2 = false
 
@@ -46,6 +49,10 @@ struct Serve: AsyncParsableCommand {
         configuration.signatureWindow = Int64(
             try signatureWindow ?? Environment.integer("EMBER_SIGNATURE_WINDOW_SECONDS") ?? Int(configuration.signatureWindow)
         )
+        configuration.checkInInterval = Int64(
+            try checkInInterval ?? Environment.integer("EMBER_CHECK_IN_INTERVAL_SECONDS") ?? Int(configuration.checkInInterval)
+        )
+        guard (10...86_400).contains(configuration.checkInInterval) else { throw ValidationError("the check-in interval must be 10…86400 seconds") }
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
         configuration.logRequests = !quiet

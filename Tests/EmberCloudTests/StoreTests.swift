@@ -68,11 +68,19 @@ struct StoreTests {
                 try await sql.provider.transaction { db in try await db.raw("DELETE FROM devices WHERE uuid = \(bind: uuid)").run() }
             }
             #expect(try await store.device(uuid: uuid)?.registrationDate == 1_767_225_600)
-            // Other columns may still change (decommissioning will need it).
+            // decommissioned_at is set once, then never changed or cleared.
             try await sql.provider.transaction { db in
                 try await db.raw("UPDATE devices SET decommissioned_at = 5 WHERE uuid = \(bind: uuid)").run()
             }
             #expect(try await store.deviceCredential(uuid: uuid)?.decommissioned == true)
+            for change in ["decommissioned_at = 6", "decommissioned_at = NULL"] {
+                await #expect(throws: (any Error).self, "\(change) is refused") {
+                    try await sql.provider.transaction { db in
+                        try await db.raw("UPDATE devices SET \(unsafeRaw: change) WHERE uuid = \(bind: uuid)").run()
+                    }
+                }
+            }
+            #expect(try await store.device(uuid: uuid)?.decommissionedAt == 5)
         }
     }
 

@@ -51,6 +51,26 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_auth_failures_total", dimensions: [("reason", "\(reason)")], factory: factory).increment()
     }
 
+    /// A check-in, by whether it delivered actions (`delivered`) or not (`idle`).
+    func checkIn(_ outcome: String) {
+        Counter(label: "ember_check_ins_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// An action's step, by type and outcome: created, delivered, done, failed, cancelled.
+    func action(_ type: ActionType, _ outcome: String) {
+        Counter(label: "ember_actions_total", dimensions: [("type", type.rawValue), ("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// A key-rotation step: submitted, replaced, promoted, refused.
+    func keyRotation(_ outcome: String) {
+        Counter(label: "ember_key_rotations_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// A device decommissioned, by who started it: admin (remote) or device (local notice).
+    func decommissioned(_ by: String) {
+        Counter(label: "ember_decommissions_total", dimensions: [("by", by)], factory: factory).increment()
+    }
+
     /// A refused admin request (missing/unknown token or wrong role).
     func adminAuthFailure(_ reason: String) {
         Counter(label: "ember_admin_auth_failures_total", dimensions: [("reason", reason)], factory: factory).increment()

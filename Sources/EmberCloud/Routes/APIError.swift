@@ -11,6 +11,7 @@ extension APIError {
         case .forbidden(let message): self.init(status: .forbidden, message: message)
         case .notFound(let message): self.init(status: .notFound, message: message)
         case .conflict(let message): self.init(status: .conflict, message: message)
+        case .gone(let message): self.init(status: .gone, message: message)
         case .payloadTooLarge(let message): self.init(status: .contentTooLarge, message: message)
         case .unsupportedMediaType(let message): self.init(status: .unsupportedMediaType, message: message)
         case .unavailable(let message, let retryAfter):
@@ -25,7 +26,7 @@ extension APIError {
             switch failure {
             case .missingHeaders, .invalidBase64, .nonceLength, .invalidTimestamp, .unsupportedVersion: .badRequest
             case .uuidMismatch: .forbidden
-            case .unknownDevice, .outsideWindow, .badSignature, .nonceReused, .signatureVersionRequired: .unauthorized
+            case .unknownDevice, .outsideWindow, .badSignature, .nonceReused, .signatureVersionRequired, .signatureVersion2Required: .unauthorized
             }
         self.init(status: status, message: failure.message)
     }

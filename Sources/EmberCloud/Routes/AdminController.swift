@@ -15,7 +15,11 @@ struct AdminController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> DevicePage {
         _ = try context.requireAdmin()
         let limit = try pageLimit(request)
-        let page = try await devices.list(limit: limit, after: request.uri.queryParameters["after"].map(String.init))
+        let page = try await devices.list(
+            limit: limit,
+            after: request.uri.queryParameters["after"].map(String.init),
+            state: request.uri.queryParameters["state"].map(String.init)
+        )
         return DevicePage(devices: page, nextAfter: page.count == limit ? page.last?.uuid : nil)
     }
 

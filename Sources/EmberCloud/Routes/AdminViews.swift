@@ -18,6 +18,11 @@ extension DevicePage: ResponseEncodable {}
 extension RegistrationKeyList: ResponseEncodable {}
 extension RegistrationStatus: ResponseEncodable {}
 extension MessageBody: ResponseEncodable {}
+extension CheckInReply: ResponseEncodable {}
+extension DeviceAction: ResponseEncodable {}
+extension ActionList: ResponseEncodable {}
+extension DecommissionAcknowledged: ResponseEncodable {}
+extension KeyAccepted: ResponseEncodable {}
 
 /// `?limit=` of list routes: 1…1000, default 100.
 func pageLimit(_ request: Request) throws -> Int {

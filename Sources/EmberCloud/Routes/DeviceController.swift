@@ -11,9 +11,14 @@ struct DeviceController {
     let authenticator: DeviceAuthenticator
     let devices: Devices
     let backups: Backups
+    let lifecycle: Lifecycle
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("devices/{uuid}/registration", use: registration)
+        router.post("devices/{uuid}/check-in", use: checkIn)
+        router.post("devices/{uuid}/actions/{id}/result", use: actionResult)
+        router.post("devices/{uuid}/decommission", use: decommissionNotice)
+        router.post("devices/{uuid}/keys", use: submitKey)
         router.post("devices/{uuid}/backup", use: uploadBackup)
         router.get("devices/{uuid}/backup", use: downloadBackup)
         router.delete("devices/{uuid}/backup", use: deleteBackup)
@@ -77,8 +82,51 @@ struct DeviceController {
         }
     }
 
+    @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> CheckInReply {
+        let body = try await jsonBody(request, context: context)
+        let device = try await authenticate(request, context: context, body: body, policy: .retiring)
+        return try await lifecycle.checkIn(device, body: body)
+    }
+
+    @Sendable func actionResult(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await jsonBody(request, context: context)
+        let device = try await authenticate(request, context: context, body: body, policy: .lifecycle)
+        try await lifecycle.completeAction(device, id: try context.parameters.require("id"), body: body, client: context.clientAddress)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func decommissionNotice(_ request: Request, context: AppRequestContext) async throws -> DecommissionAcknowledged {
+        let body = try await jsonBody(request, context: context)
+        let device = try await authenticate(request, context: context, body: body, policy: .retiring)
+        return try await lifecycle.decommissionNotice(device, body: body, client: context.clientAddress)
+    }
+
+    @Sendable func submitKey(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<KeyAccepted> {
+        let body = try await jsonBody(request, context: context)
+        let device = try await authenticate(request, context: context, body: body, policy: .lifecycle)
+        let (accepted, created) = try await lifecycle.submitKey(
+            device,
+            body: body,
+            nonce: request.headers[.xDeviceNonce] ?? "",
+            client: context.clientAddress
+        )
+        return EditedResponse(status: created ? .created : .ok, response: accepted)
+    }
+
+    /// A JSON body of at most 64 KiB; an empty body needs no `Content-Type`.
+    private func jsonBody(_ request: Request, context: AppRequestContext) async throws -> Data {
+        let body = Data(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+        if !body.isEmpty { try requireJSON(request) }
+        return body
+    }
+
     /// Verifies the request's signature headers; returns the device that signed it.
-    func authenticate(_ request: Request, context: AppRequestContext, body: Data) async throws -> DeviceCredential {
+    func authenticate(
+        _ request: Request,
+        context: AppRequestContext,
+        body: Data,
+        policy: DeviceAuthenticator.Policy = .firefly
+    ) async throws -> DeviceCredential {
         let signature = Result { () throws(DeviceAuthError) in
             try SignedRequest(
                 uuid: request.headers[.xDeviceUUID],
@@ -95,6 +143,6 @@ struct DeviceController {
             body: body,
             client: context.clientAddress
         )
-        return try await authenticator.authenticate(signature, facts)
+        return try await authenticator.authenticate(signature, facts, policy: policy)
     }
 }

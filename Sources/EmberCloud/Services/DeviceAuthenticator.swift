@@ -22,7 +22,19 @@ public struct DeviceAuthenticator: Sendable {
         }
     }
 
-    let store: any DeviceRepository
+    /// What a route accepts beyond the contract's checks.
+    public struct Policy: Sendable {
+        /// Refuse v1 signatures (`Signature version 2 required`): every lifecycle route.
+        public var v2Only = false
+        /// Let a decommissioned device through (check-in and the decommission notice); others get 410.
+        public var allowsDecommissioned = false
+
+        public static let firefly = Policy()
+        public static let lifecycle = Policy(v2Only: true)
+        public static let retiring = Policy(v2Only: true, allowsDecommissioned: true)
+    }
+
+    let store: any DeviceRepository & DeviceKeyRepository
     let nonces: any NonceGuard
     let clock: any RegistryClock
     let window: SignatureWindow
@@ -32,7 +44,7 @@ public struct DeviceAuthenticator: Sendable {
     let keys = PublicKeyCache()
 
     init(
-        store: any DeviceRepository,
+        store: any DeviceRepository & DeviceKeyRepository,
         nonces: any NonceGuard,
         clock: any RegistryClock,
         window: SignatureWindow,
@@ -50,10 +62,16 @@ public struct DeviceAuthenticator: Sendable {
     }
 
     /// Returns the stored record of the device that signed the request (`signature` is its parsed headers, or why
-    /// they did not parse), or throws the `DeviceAuthError`; every refusal is counted and audited (throttled).
-    public func authenticate(_ signature: Result<SignedRequest, DeviceAuthError>, _ facts: RequestFacts) async throws -> DeviceCredential {
+    /// they did not parse), or throws the `DeviceAuthError`; every refusal is counted and audited (throttled). A
+    /// decommissioned device that signed correctly gets 410 unless the policy lets it through.
+    public func authenticate(
+        _ signature: Result<SignedRequest, DeviceAuthError>,
+        _ facts: RequestFacts,
+        policy: Policy = .firefly
+    ) async throws -> DeviceCredential {
+        let device: DeviceCredential
         do {
-            return try await check(signature.get(), facts)
+            device = try await check(signature.get(), facts, policy: policy)
         } catch let reason as DeviceAuthError {
             metrics.authFailure(reason)
             let subject = String(facts.pathUUID.prefix(64))  // the client chose it: keep audit rows small
@@ -65,26 +83,37 @@ public struct DeviceAuthenticator: Sendable {
             )
             throw reason
         }
+        if device.decommissioned && !policy.allowsDecommissioned { throw RegistryError.decommissioned }
+        return device
     }
 
-    private func check(_ request: SignedRequest, _ facts: RequestFacts) async throws -> DeviceCredential {
+    private func check(_ request: SignedRequest, _ facts: RequestFacts, policy: Policy) async throws -> DeviceCredential {
         func fail(_ reason: DeviceAuthError) -> DeviceAuthError { reason }
         guard let uuid = request.uuid, let pathUUID = DeviceUUID.parse(facts.pathUUID), uuid == pathUUID else {
             throw fail(.uuidMismatch)
         }
         let canonical = DeviceUUID.format(uuid)
-        guard let credential = try await store.deviceCredential(uuid: canonical), !credential.decommissioned else {
-            throw fail(.unknownDevice)
-        }
+        guard var credential = try await store.deviceCredential(uuid: canonical) else { throw fail(.unknownDevice) }
         let now = clock.now()
         guard window.contains(request.timestamp, now: DeviceTimestamp(epochSeconds: now)) else { throw fail(.outsideWindow) }
+        if policy.v2Only && request.version != .v2 { throw fail(.signatureVersion2Required) }
         if requireV2 && request.version != .v2 { throw fail(.signatureVersionRequired) }
-        guard let key = keys.key(for: canonical, encoded: credential.publicKey),
-            request.isValid(for: key, method: facts.method, path: facts.target, bodySHA256Hex: SigningInput.bodyHash(facts.body))
+        let bodyHash = SigningInput.bodyHash(facts.body)
+        // The active key first, then a pending one (a rotation under way): both verify until the pending one is used.
+        guard
+            let used = credential.keys.sorted(by: { !$0.pending && $1.pending }).first(where: { stored in
+                guard let key = keys.key(for: "\(canonical)#\(stored.epoch)", encoded: stored.publicKey) else { return false }
+                return request.isValid(for: key, method: facts.method, path: facts.target, bodySHA256Hex: bodyHash)
+            })
         else { throw fail(.badSignature) }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
         switch try await nonces.record(device: canonical, nonce: request.nonce, expiresAt: expiresAt, now: now) {
-        case .fresh: return credential
+        case .fresh:
+            credential.signedWith = used.epoch
+            if used.pending, try await store.promoteKey(uuid: canonical, epoch: used.epoch, publicKey: used.publicKey, now: now) {
+                metrics.keyRotation("promoted")
+            }
+            return credential
         case .replayed: throw fail(.nonceReused)
         case .full:
             throw RegistryError.tooManyRequests("Too many signed requests in flight; retry later", retryAfter: window.seconds)

@@ -1,7 +1,7 @@
 import EmberCore
 import Synchronization
 
-/// Parsed device public keys by device, so a signed check does not decode and validate the point on every request.
+/// Parsed device public keys by device and epoch, so a signed check does not decode and validate the point on every request.
 /// An entry is used only while the stored key is still the one it was parsed from: a changed key is parsed again.
 final class PublicKeyCache: Sendable {
     private struct Entry: Sendable {
@@ -16,7 +16,8 @@ final class PublicKeyCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The parsed form of `encoded`, the stored key of `device`; nil when it is not a valid key.
+    /// The parsed form of `encoded`, the stored key of `device` (a UUID and epoch, e.g. `<uuid>#1`); nil when it is not
+    /// a valid key.
     func key(for device: String, encoded: String) -> DevicePublicKey? {
         if let entry = entries.withLock({ $0[device] }), entry.encoded == encoded { return entry.key }
         guard let key = try? DevicePublicKey(base64: encoded) else { return nil }

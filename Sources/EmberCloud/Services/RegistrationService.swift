@@ -57,6 +57,10 @@ public struct RegistrationService: Sendable {
             metrics.registration("conflict")
             await refuse(uuid: uuid, key: key, reason: "different public key", actor: actor, now: now, logger: logger)
             throw RegistryError.conflict("Device already registered with a different public key")
+        case .decommissioned:
+            metrics.registration("decommissioned")
+            await refuse(uuid: uuid, key: key, reason: "device decommissioned", actor: actor, now: now, logger: logger)
+            throw RegistryError.conflict("Device decommissioned")
         case .invalidKey:
             metrics.registration("invalid_key")
             try await limiter.recordFailure(client: client, now: now)

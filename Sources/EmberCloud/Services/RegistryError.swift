@@ -5,6 +5,8 @@ public enum RegistryError: Error, Equatable, Sendable {
     case forbidden(String)
     case notFound(String)
     case conflict(String)
+    /// The device was decommissioned (410).
+    case gone(String)
     case payloadTooLarge(String)
     case unsupportedMediaType(String)
     case tooManyRequests(String, retryAfter: Int64)
@@ -15,7 +17,7 @@ public enum RegistryError: Error, Equatable, Sendable {
     public var message: String {
         switch self {
         case .badRequest(let message), .unauthorized(let message), .forbidden(let message), .notFound(let message),
-            .conflict(let message), .payloadTooLarge(let message), .unsupportedMediaType(let message),
+            .conflict(let message), .gone(let message), .payloadTooLarge(let message), .unsupportedMediaType(let message),
             .tooManyRequests(let message, _), .unavailable(let message, _):
             message
         }
@@ -24,4 +26,9 @@ public enum RegistryError: Error, Equatable, Sendable {
 
 extension RegistryError: CustomStringConvertible {
     public var description: String { message }
+}
+
+extension RegistryError {
+    /// 410 on a decommissioned device's signed routes and admin actions.
+    static let decommissioned = RegistryError.gone("Device decommissioned")
 }

@@ -67,4 +67,26 @@ enum SQLDialectSpecifics {
             ]
         }
     }
+
+    /// A trigger that refuses to change `decommissioned_at` once it is set.
+    static func writeOnceDecommissionTrigger(_ dialect: SQLDialectKind) -> [String] {
+        switch dialect {
+        case .sqlite:
+            [
+                """
+                CREATE TRIGGER devices_decommissioned_at_write_once BEFORE UPDATE OF decommissioned_at ON devices
+                WHEN OLD.decommissioned_at IS NOT NULL AND NEW.decommissioned_at IS NOT OLD.decommissioned_at
+                BEGIN SELECT RAISE(ABORT, 'decommissioned_at is write-once'); END
+                """
+            ]
+        case .postgres:
+            [
+                """
+                CREATE TRIGGER devices_decommissioned_at_write_once BEFORE UPDATE OF decommissioned_at ON devices
+                FOR EACH ROW WHEN (OLD.decommissioned_at IS NOT NULL AND NEW.decommissioned_at IS DISTINCT FROM OLD.decommissioned_at)
+                EXECUTE FUNCTION ember_refuse_device_change('decommissioned_at is write-once')
+                """
+            ]
+        }
+    }
 }

@@ -5,8 +5,16 @@ import SQLKit
 extension SQLStore {
     static let deviceColumns = [
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
-        "mcu", "network", "partitions", "registration_date", "registered_by", "decommissioned_at",
+        "mcu", "network", "partitions", "registration_date", "registered_by", "decommissioned_at", "last_seen_at", "firmware_version",
+        "config_version", "config_hash", "reported_state", "uptime_s",
     ]
+    /// The device columns and the active key's epoch, for `SELECT … FROM devices d`.
+    static var deviceSelection: SQLQueryString {
+        let columns = deviceColumns.map { "d.\($0)" }.joined(separator: ", ")
+        return SQLQueryString(
+            "\(unsafeRaw: columns), (SELECT MAX(k.epoch) FROM device_keys k WHERE k.uuid = d.uuid AND k.state = 'active') AS key_epoch"
+        )
+    }
     /// The columns a registration writes, in the order of its values.
     static let registrationColumns = [
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
@@ -65,15 +73,20 @@ extension SQLStore {
                 // A retry after a lost reply: this very device (same UUID and key) already spent the key.
                 let own = try await db.raw(
                     """
-                    SELECT d.public_key FROM registration_keys k JOIN devices d ON d.uuid = k.spent_by
+                    SELECT d.public_key, d.decommissioned_at FROM registration_keys k JOIN devices d ON d.uuid = k.spent_by
                     WHERE k.key = \(bind: key) AND k.spent_by = \(bind: uuid)
                     """
                 ).first()
                 guard let own, try own.decode(column: "public_key", as: String.self) == publicKey else { return .invalidKey }
-                return .alreadyRegistered
+                return try own.decodeNil(column: "decommissioned_at") ? .alreadyRegistered : .decommissioned
             }
 
-            if let existing = try await db.select().column("public_key").from("devices").where("uuid", .equal, uuid).first() {
+            // The idempotency check compares with the epoch-0 key (`devices.public_key`) and changes nothing, so a
+            // retired key is never reactivated.
+            if let existing = try await db.select().columns("public_key", "decommissioned_at").from("devices").where("uuid", .equal, uuid)
+                .first()
+            {
+                if try !existing.decodeNil(column: "decommissioned_at") { return .decommissioned }
                 let stored = try existing.decode(column: "public_key", as: String.self)
                 return stored == publicKey ? .alreadyRegistered : .conflictingPublicKey
             }
@@ -101,6 +114,8 @@ extension SQLStore {
                     SQLBind(key)
                 ).ignoringConflicts(with: "uuid").returning("uuid").first()
             guard inserted != nil else { throw ConcurrentRegistration() }
+            try await db.insert(into: "device_keys").columns("uuid", "epoch", "public_key", "state", "created_at", "activated_at")
+                .values(SQLBind(uuid), SQLBind(0), SQLBind(publicKey), SQLBind(KeyState.active.rawValue), SQLBind(now), SQLBind(now)).run()
             try await insertAudit(
                 [
                     AuditEvent(
@@ -119,24 +134,31 @@ extension SQLStore {
 
     public func device(uuid: String) async throws -> DeviceRecord? {
         try await provider.read { db in
-            try await db.select().columns(Self.deviceColumns).from("devices").where("uuid", .equal, uuid).first().map(Self.deviceRecord)
+            try await db.raw("SELECT \(Self.deviceSelection) FROM devices d WHERE d.uuid = \(bind: uuid)").first().map(Self.deviceRecord)
         }
     }
 
     public func deviceCredential(uuid: String) async throws -> DeviceCredential? {
         try await provider.read { db in
-            guard
-                let row = try await db.raw(
-                    """
-                    SELECT public_key, decommissioned_at, product_id, product_hex, device_class, registration_date,
-                    registering_application, registering_version FROM devices WHERE uuid = \(bind: uuid)
-                    """
-                ).first()
-            else { return nil }
+            let rows = try await db.raw(
+                """
+                SELECT d.decommissioned_at, d.product_id, d.product_hex, d.device_class, d.registration_date,
+                d.registering_application, d.registering_version, k.epoch, k.public_key, k.state
+                FROM devices d JOIN device_keys k ON k.uuid = d.uuid AND k.state <> 'retired' WHERE d.uuid = \(bind: uuid)
+                ORDER BY k.epoch
+                """
+            ).all()
+            guard let row = rows.first else { return nil }
             return DeviceCredential(
                 uuid: uuid,
-                publicKey: try row.decode(column: "public_key", as: String.self),
-                decommissioned: try row.decode(column: "decommissioned_at", as: Int64?.self) != nil,
+                keys: try rows.map {
+                    DeviceCredential.Key(
+                        epoch: try $0.decode(column: "epoch", as: Int.self),
+                        publicKey: try $0.decode(column: "public_key", as: String.self),
+                        pending: try $0.decode(column: "state", as: String.self) == KeyState.pending.rawValue
+                    )
+                },
+                decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self),
                 productID: try row.decode(column: "product_id", as: String.self),
                 productHex: try row.decode(column: "product_hex", as: String.self),
                 deviceClass: try row.decode(column: "device_class", as: String.self),
@@ -147,12 +169,67 @@ extension SQLStore {
         }
     }
 
-    public func devices(limit: Int, after: String?) async throws -> [DeviceRecord] {
+    public func devices(limit: Int, after: String?, decommissioned: Bool?) async throws -> [DeviceRecord] {
         try await provider.read { db in
-            var query = db.select().columns(Self.deviceColumns).from("devices")
-            if let after { query = query.where("uuid", .greaterThan, after) }
-            return try await query.orderBy("uuid").limit(limit).all().map(Self.deviceRecord)
+            var query = SQLQueryString("SELECT \(Self.deviceSelection) FROM devices d WHERE 1 = 1")
+            if let after { query = query + " AND d.uuid > \(bind: after)" }
+            switch decommissioned {
+            case true?: query = query + " AND d.decommissioned_at IS NOT NULL"
+            case false?: query = query + " AND d.decommissioned_at IS NULL"
+            case nil: break
+            }
+            query = query + " ORDER BY d.uuid LIMIT \(bind: limit)"
+            return try await db.raw(query).all().map(Self.deviceRecord)
         }
+    }
+
+    public func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws {
+        guard !checkIns.isEmpty else { return }
+        try await provider.transaction { db in
+            for (uuid, checkIn) in checkIns.sorted(by: { $0.key < $1.key }) {
+                let report = checkIn.report
+                try await db.update("devices").set("last_seen_at", to: checkIn.at).set("firmware_version", to: report.firmwareVersion)
+                    .set("config_version", to: report.configVersion).set("config_hash", to: report.configHash)
+                    .set("reported_state", to: report.state).set("uptime_s", to: report.uptimeS)
+                    .where("uuid", .equal, uuid).run()
+            }
+        }
+    }
+
+    public func recordDecommissionNotice(uuid: String, actionID: Int64?, audit: AuditEvent) async throws -> Int64? {
+        try await provider.transaction { db in
+            guard let row = try await db.select().column("decommissioned_at").from("devices").where("uuid", .equal, uuid).first() else {
+                return nil
+            }
+            var events = [audit]
+            let at: Int64
+            if let existing = try row.decode(column: "decommissioned_at", as: Int64?.self) {
+                at = existing
+            } else {
+                at = audit.at
+                events += try await decommission(uuid: uuid, now: audit.at, by: audit.by, on: db)
+            }
+            if let actionID {
+                try await db.update("device_actions").set("state", to: ActionState.done.rawValue).set("completed_at", to: audit.at)
+                    .set("detail", to: "decommissioned")
+                    .where("id", .equal, actionID).where("uuid", .equal, uuid).where("type", .equal, ActionType.decommission.rawValue)
+                    .where("state", .in, [ActionState.pending.rawValue, ActionState.delivered.rawValue]).run()
+            }
+            try await insertAudit(events, on: db)
+            return at
+        }
+    }
+
+    /// Sets `decommissioned_at` (write-once), cancels the open actions and deletes the backup; returns the audit rows
+    /// of what it removed. Runs inside the caller's transaction.
+    func decommission(uuid: String, now: Int64, by actor: AuditActor, on db: any SQLDatabase) async throws -> [AuditEvent] {
+        try await db.update("devices").set("decommissioned_at", to: now).where("uuid", .equal, uuid)
+            .where(SQLColumn("decommissioned_at"), .is, SQLLiteral.null).run()
+        try await db.update("device_actions").set("state", to: ActionState.cancelled.rawValue).set("completed_at", to: now)
+            .set("detail", to: "cancelled: the device was decommissioned").where("uuid", .equal, uuid)
+            .where("state", .in, [ActionState.pending.rawValue, ActionState.delivered.rawValue]).run()
+        let deleted = try await db.delete(from: "backups").where("uuid", .equal, uuid).returning("uuid").first() != nil
+        return deleted ? [AuditEvent(at: now, by: actor, action: "backup.deleted", subject: uuid, detail: "device decommissioned")] : []
     }
 
     static func deviceRecord(_ row: any SQLRow) throws -> DeviceRecord {
@@ -165,7 +242,7 @@ extension SQLStore {
                 throw StoreError.corruptRow("device \(column)")
             }
         }
-        return DeviceRecord(
+        var record = DeviceRecord(
             uuid: try row.decode(column: "uuid", as: String.self),
             productID: try row.decode(column: "product_id", as: String.self),
             productHex: try row.decode(column: "product_hex", as: String.self),
@@ -180,5 +257,19 @@ extension SQLStore {
             registeredBy: try row.decode(column: "registered_by", as: String.self),
             decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self)
         )
+        record.keyEpoch = try row.decode(column: "key_epoch", as: Int?.self) ?? 0
+        if let seen = try row.decode(column: "last_seen_at", as: Int64?.self) {
+            record.lastCheckIn = LastCheckIn(
+                at: seen,
+                report: CheckInReport(
+                    firmwareVersion: try row.decode(column: "firmware_version", as: String?.self),
+                    configVersion: try row.decode(column: "config_version", as: Int?.self),
+                    configHash: try row.decode(column: "config_hash", as: String?.self),
+                    state: try row.decode(column: "reported_state", as: String?.self),
+                    uptimeS: try row.decode(column: "uptime_s", as: Int64?.self)
+                )
+            )
+        }
+        return record
     }
 }

@@ -3,15 +3,29 @@ import Foundation
 
 /// What a device's signature is checked against, with the FireFly status fields a signed check returns.
 public struct DeviceCredential: Sendable, Equatable {
+    /// A key that verifies this device's signatures.
+    public struct Key: Sendable, Equatable {
+        public var epoch: Int
+        public var publicKey: String
+        /// Submitted by rotation and not used yet: the first request it verifies promotes it.
+        public var pending: Bool
+    }
+
     public var uuid: String
-    public var publicKey: String
-    public var decommissioned: Bool
+    /// The active key, and the pending one when a rotation is under way; never a retired key.
+    public var keys: [Key]
+    /// Unix seconds; nil while the device is in service.
+    public var decommissionedAt: Int64?
     public var productID: String
     public var productHex: String
     public var deviceClass: String
     public var registrationDate: Int64
     public var registeringApplication: String
     public var registeringVersion: String
+    /// The epoch of the key that verified the request (set by the authenticator).
+    public var signedWith: Int = 0
+
+    public var decommissioned: Bool { decommissionedAt != nil }
 }
 
 /// One migration and whether this database has it.
@@ -31,7 +45,7 @@ public struct MigrationState: Codable, Sendable, Equatable {
 /// PostgreSQL. Services take the repository they need; every change that matters writes its audit rows in the
 /// same transaction.
 public protocol Store: SchemaRepository, AdminTokenRepository, RegistrationKeyRepository, DeviceRepository, BackupRepository,
-    GuardRepository, AuditRepository
+    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository
 {}
 
 /// The database itself: schema, health, lifetime.
@@ -75,8 +89,95 @@ public protocol DeviceRepository: Sendable {
     func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome
     func device(uuid: String) async throws -> DeviceRecord?
     func deviceCredential(uuid: String) async throws -> DeviceCredential?
-    /// Devices ordered by UUID, after the given UUID (keyset pagination).
-    func devices(limit: Int, after: String?) async throws -> [DeviceRecord]
+    /// Devices ordered by UUID, after the given UUID (keyset pagination); only decommissioned ones, or only those in
+    /// service, when `decommissioned` is set.
+    func devices(limit: Int, after: String?, decommissioned: Bool?) async throws -> [DeviceRecord]
+    /// Stores what devices reported at their check-ins (batched: many devices in one transaction).
+    func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws
+    /// Decommissions a device from its own notice, or returns when it already was: in one transaction
+    /// `decommissioned_at` (write-once), the backup deleted, open actions cancelled (`actionID`'s marked done), the audit
+    /// row with the device's log. Nil for an unknown device.
+    func recordDecommissionNotice(uuid: String, actionID: Int64?, audit: AuditEvent) async throws -> Int64?
+}
+
+/// The actions waiting for devices (the check-in channel).
+public protocol ActionRepository: Sendable {
+    /// Queues an action; a `decommission` takes effect in the same transaction (see `ActionCreation`).
+    func createAction(
+        uuid: String,
+        type: ActionType,
+        reason: String,
+        config: JSONValue?,
+        now: Int64,
+        by actor: AuditActor
+    ) async throws
+        -> ActionCreation
+    /// A device's actions, newest first; nil for an unknown device.
+    func actions(uuid: String) async throws -> [DeviceAction]?
+    /// The unfinished actions a check-in returns (only `decommission` ones for a decommissioned device), oldest first;
+    /// pending ones become delivered.
+    func deliverActions(uuid: String, decommissioned: Bool, now: Int64) async throws -> [DeviceAction]
+    /// Cancels a pending action.
+    func cancelAction(uuid: String, id: Int64, now: Int64, by actor: AuditActor) async throws -> ActionCancellation
+    /// Records a device's result for one of its actions.
+    func completeAction(
+        uuid: String,
+        id: Int64,
+        state: ActionState,
+        detail: String,
+        now: Int64,
+        by actor: AuditActor
+    ) async throws
+        -> ActionCompletion
+}
+
+/// Every key a device has had, by epoch.
+public protocol DeviceKeyRepository: Sendable {
+    /// Stores the next epoch's key as pending (replacing a pending key of the same epoch).
+    func submitKey(uuid: String, epoch: Int, publicKey: String, now: Int64, audit: AuditEvent) async throws -> KeySubmissionOutcome
+    /// Makes the pending key of `epoch` (still `publicKey`) active and the active one retired, in one statement;
+    /// false when it was no longer pending.
+    func promoteKey(uuid: String, epoch: Int, publicKey: String, now: Int64) async throws -> Bool
+    /// A device's keys, oldest epoch first.
+    func deviceKeys(uuid: String) async throws -> [DeviceKeyInfo]
+}
+
+/// What `createAction` did.
+public enum ActionCreation: Sendable, Equatable {
+    case created(DeviceAction)
+    case unknownDevice
+    case decommissioned
+}
+
+/// What `cancelAction` did.
+public enum ActionCancellation: Sendable, Equatable {
+    case cancelled
+    /// It was cancelled before: nothing changed.
+    case alreadyCancelled
+    case notFound
+    /// Delivered or finished: too late to cancel.
+    case alreadyDelivered
+}
+
+/// What `completeAction` did.
+public enum ActionCompletion: Sendable, Equatable {
+    case recorded
+    /// The same result was recorded before.
+    case repeated
+    /// The action was finished with another result, or cancelled.
+    case conflict
+    case notFound
+}
+
+/// What `submitKey` did.
+public enum KeySubmissionOutcome: Sendable, Equatable {
+    case created
+    /// This key is already the pending key of the epoch.
+    case same
+    /// Another pending key of this epoch was replaced.
+    case replaced
+    /// The epoch is not the active one plus one.
+    case wrongEpoch(expected: Int)
 }
 
 /// Devices' encrypted backups.

@@ -89,4 +89,6 @@ public enum RegistrationOutcome: Sendable, Equatable {
     case conflictingPublicKey
     /// The key is unknown, spent, revoked or expired.
     case invalidKey
+    /// The UUID belongs to a decommissioned device; nothing changed.
+    case decommissioned
 }

@@ -11,6 +11,8 @@ public enum DeviceAuthError: Error, Equatable, Sendable {
     case badSignature
     case nonceReused
     case signatureVersionRequired
+    /// A lifecycle route: v1 does not bind the body.
+    case signatureVersion2Required
 
     /// The `{"message": …}` text for this failure.
     public var message: String {
@@ -27,6 +29,7 @@ public enum DeviceAuthError: Error, Equatable, Sendable {
         case .badSignature: "Signature verification failed"
         case .nonceReused: "Nonce already used"
         case .signatureVersionRequired: "This registry requires X-Device-Signature-Version: 2"
+        case .signatureVersion2Required: "Signature version 2 required"
         }
     }
 }

@@ -19,6 +19,15 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var decommissionedAt: Int64?
     /// The stored backup (size, ETag, date); only the single-device view fills it in.
     public var backup: BackupInfo?
+    /// What the device reported at its last check-in.
+    public var lastCheckIn: LastCheckIn?
+    /// The epoch of the active key (0: FireFly's derived key).
+    public var keyEpoch: Int = 0
+    /// Every key the device has had; only the single-device view fills it in.
+    public var keys: [DeviceKeyInfo]?
+
+    /// `registered` or `decommissioned`.
+    public var state: String { decommissionedAt == nil ? "registered" : "decommissioned" }
 
     enum CodingKeys: String, CodingKey {
         case uuid, mcu, network, partitions
@@ -31,7 +40,74 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         case registrationDate = "registration_date"
         case registeredBy = "registered_by"
         case decommissionedAt = "decommissioned_at"
-        case backup
+        case backup, keys, state
+        case lastSeenAt = "last_seen_at"
+        case firmwareVersion = "firmware_version"
+        case configVersion = "config_version"
+        case configHash = "config_hash"
+        case reportedState = "reported_state"
+        case uptimeS = "uptime_s"
+        case keyEpoch = "key_epoch"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        uuid = try c.decode(String.self, forKey: .uuid)
+        productID = try c.decode(String.self, forKey: .productID)
+        productHex = try c.decode(String.self, forKey: .productHex)
+        deviceClass = try c.decode(String.self, forKey: .deviceClass)
+        publicKey = try c.decode(String.self, forKey: .publicKey)
+        registeringApplication = try c.decode(String.self, forKey: .registeringApplication)
+        registeringVersion = try c.decode(String.self, forKey: .registeringVersion)
+        mcu = try c.decode(MCUInfo.self, forKey: .mcu)
+        network = try c.decode([NetworkInterface].self, forKey: .network)
+        partitions = try c.decode([PartitionEntry].self, forKey: .partitions)
+        registrationDate = try c.decode(Int64.self, forKey: .registrationDate)
+        registeredBy = try c.decode(String.self, forKey: .registeredBy)
+        decommissionedAt = try c.decodeIfPresent(Int64.self, forKey: .decommissionedAt)
+        backup = try c.decodeIfPresent(BackupInfo.self, forKey: .backup)
+        keyEpoch = try c.decodeIfPresent(Int.self, forKey: .keyEpoch) ?? 0
+        keys = try c.decodeIfPresent([DeviceKeyInfo].self, forKey: .keys)
+        if let seen = try c.decodeIfPresent(Int64.self, forKey: .lastSeenAt) {
+            lastCheckIn = LastCheckIn(
+                at: seen,
+                report: CheckInReport(
+                    firmwareVersion: try c.decodeIfPresent(String.self, forKey: .firmwareVersion),
+                    configVersion: try c.decodeIfPresent(Int.self, forKey: .configVersion),
+                    configHash: try c.decodeIfPresent(String.self, forKey: .configHash),
+                    keyEpoch: nil,
+                    state: try c.decodeIfPresent(String.self, forKey: .reportedState),
+                    uptimeS: try c.decodeIfPresent(Int64.self, forKey: .uptimeS)
+                )
+            )
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(uuid, forKey: .uuid)
+        try c.encode(productID, forKey: .productID)
+        try c.encode(productHex, forKey: .productHex)
+        try c.encode(deviceClass, forKey: .deviceClass)
+        try c.encode(publicKey, forKey: .publicKey)
+        try c.encode(registeringApplication, forKey: .registeringApplication)
+        try c.encode(registeringVersion, forKey: .registeringVersion)
+        try c.encode(mcu, forKey: .mcu)
+        try c.encode(network, forKey: .network)
+        try c.encode(partitions, forKey: .partitions)
+        try c.encode(registrationDate, forKey: .registrationDate)
+        try c.encode(registeredBy, forKey: .registeredBy)
+        try c.encode(decommissionedAt, forKey: .decommissionedAt)
+        try c.encode(state, forKey: .state)
+        try c.encode(keyEpoch, forKey: .keyEpoch)
+        try c.encode(lastCheckIn?.at, forKey: .lastSeenAt)
+        try c.encode(lastCheckIn?.report.firmwareVersion, forKey: .firmwareVersion)
+        try c.encode(lastCheckIn?.report.configVersion, forKey: .configVersion)
+        try c.encode(lastCheckIn?.report.configHash, forKey: .configHash)
+        try c.encode(lastCheckIn?.report.state, forKey: .reportedState)
+        try c.encode(lastCheckIn?.report.uptimeS, forKey: .uptimeS)
+        try c.encodeIfPresent(backup, forKey: .backup)
+        try c.encodeIfPresent(keys, forKey: .keys)
     }
 
     /// A device record with every field.

@@ -28,6 +28,9 @@ extension APIError {
                 status: .badGateway,
                 message: "The cloud's backup does not decrypt with this device's key (damaged, or made by another device)"
             )
+        case .decommissioned: self.init(status: .conflict, message: "Device decommissioned")
+        case .rotationInProgress: self.init(status: .conflict, message: "Key rotation already in progress")
+        case .rotationNeedsRegistration: self.init(status: .conflict, message: "Device not registered with the cloud")
         case .hardware(let error): self.init(error)
         case .visualToken(let decision): self.init(decision)
         }
@@ -40,6 +43,7 @@ extension APIError {
             case .backupUpload: "Cloud refused the backup (HTTP \(status))"
             case .backupFetch: "Cloud returned unexpected response (HTTP \(status))"
             case .backupDelete: "Cloud returned unexpected status (HTTP \(status))"
+            case .keyRotation: "Cloud refused the new key (HTTP \(status)): \(message)"
             }
         self.init(status: .badGateway, message: text, upstreamStatus: call == .registration ? nil : status)
     }

@@ -79,3 +79,18 @@ struct MCUBody: Encodable {
         case bootTime = "boot_time"
     }
 }
+
+/// The body of `POST /api/decommission`: the device's UUID, typed again as the confirmation.
+struct DecommissionConfirmation: Decodable {
+    var uuid: String?
+}
+
+/// `200` of `POST /api/decommission`: whether the registry was told (else it is told when it can be reached).
+struct DecommissionReply: Encodable {
+    var notified: Bool
+}
+
+/// `200` of `POST /api/keys/rotate`: the epoch now in use.
+struct KeyRotated: Encodable {
+    var epoch: Int
+}

@@ -28,9 +28,16 @@ public enum DeviceServer {
 
     /// Boots the agent's board and serves until a shutdown signal; a board that cannot be reopened at a reboot
     /// ends the group with its error.
-    public static func run(agent: DeviceAgent, host: String, port: Int, logger: Logger) async throws {
+    public static func run(
+        agent: DeviceAgent,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         try await agent.boot()
         let app = makeApplication(agent: agent, host: host, port: port, logger: logger) { bound in
+            await onListening(bound)
             logger.notice("Ember device agent listening on http://\(host):\(bound)")
         }
         let group = ServiceGroup(

@@ -26,6 +26,23 @@ struct HWRegController {
         router.get("/api/version", use: version)
         router.get("/api/events", use: events)
         router.get("/api/errors", use: errors)
+        router.post("/api/decommission", use: decommission)
+        router.post("/api/keys/rotate", use: rotateKey)
+    }
+
+    /// Decommissions the device; the body's `uuid` must be this device's. The reply goes out before the session
+    /// restarts in the factory state.
+    @Sendable func decommission(_ request: Request, context: HWRegContext) async throws -> Response {
+        try tokens.authorize(request, context)
+        let body = try WireDecoder.decode(DecommissionConfirmation.self, from: await Self.jsonBody(request, context))
+        let notified = try await agent.decommissionLocally(confirmation: body.uuid)
+        return try Self.json(DecommissionReply(notified: notified))
+    }
+
+    @Sendable func rotateKey(_ request: Request, context: HWRegContext) async throws -> Response {
+        try tokens.authorize(request, context)
+        let epoch = try await agent.rotateKey()
+        return try Self.json(KeyRotated(epoch: epoch))
     }
 
     @Sendable func partitions(_ request: Request, context: HWRegContext) async throws -> Response {

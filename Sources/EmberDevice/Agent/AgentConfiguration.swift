@@ -14,6 +14,9 @@ public struct AgentConfiguration: Sendable {
     /// config's `cloud_backup_interval_seconds`, else 86,400. The first attempt comes 30 s after boot, or after
     /// one interval when that is shorter.
     public var backupInterval: Double?
+    /// Seconds between check-ins (the device config's `check_in_interval_s`, default 3,600); the registry's answer
+    /// may lower it, never below 10.
+    public var checkInInterval: Double = 3_600
     /// The application's version, reported by `/api/version` and in the registration.
     public var version = "0.1.0"
     /// The application's commit.

@@ -3,7 +3,7 @@
 public enum AgentFailure: Error, Equatable, Sendable {
     /// A cloud call the agent makes.
     public enum CloudCall: String, Sendable {
-        case registration, backupUpload, backupFetch, backupDelete
+        case registration, backupUpload, backupFetch, backupDelete, keyRotation
     }
 
     /// No identity is burned yet.
@@ -40,6 +40,12 @@ public enum AgentFailure: Error, Equatable, Sendable {
     case backupUndecryptable
     /// The board failed locally (eFuse, config partition, key derivation); never reported as a cloud failure.
     case hardware(HardwareError)
+    /// The device is decommissioned: it stays in the factory state and cannot register again.
+    case decommissioned
+    /// A key rotation is already running.
+    case rotationInProgress
+    /// The device is not registered with a cloud, so there is no one to tell about a new key.
+    case rotationNeedsRegistration
     /// No or the wrong visual token.
     case visualToken(VisualTokens.Decision)
 }

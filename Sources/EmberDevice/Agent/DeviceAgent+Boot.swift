@@ -13,10 +13,20 @@ extension DeviceAgent {
         clockSynchronized = false
         registration = .pending
         registrationJob = nil
+        checkInJob = nil
+        decommissioned = false
         tokens.reset()
         commands = AsyncStream.makeStream(of: SessionCommand.self)
         event(.info, "Event log started")
         logger.info("board booted", metadata: ["ember.device.product": "\(board.product)"])
+        if await resumeDecommission() {
+            decommissioned = true
+            registration = .known(registered: false, checkedAt: clock.epochSeconds(), cloudRoot: "")
+            event(.notify, "Decommissioned")
+            refreshDisplay()
+            resumeBootWaiters(throwing: nil)
+            return
+        }
 
         let product = try? catalog.product(board.product)
         if product?.burnVDDSDIOFuses == true { await burnVDDSDIOFusesOnce() }
@@ -98,9 +108,10 @@ extension DeviceAgent {
         }
     }
 
-    /// Asks the running session to reboot without waiting (the HTTP reply goes out first, as on FireFly).
-    public func requestReboot() {
-        event(.notify, "Rebooting...")
+    /// Asks the running session to reboot without waiting (the HTTP reply goes out first, as on FireFly); `announce`
+    /// logs `Rebooting...` first.
+    public func requestReboot(announce: Bool = true) {
+        if announce { event(.notify, "Rebooting...") }
         commands?.continuation.yield(.reboot)
     }
 
@@ -120,6 +131,10 @@ extension DeviceAgent {
         clockSynchronized = true
         bootTime = clock.epochSeconds() - Int64(clock.uptime() - bootUptime)
         event(.info, "Clock synchronized")
+        if decommissioned {
+            await retryDecommissionNotice()
+            return
+        }
         guard let identity = try? board.identity() else { return }
         if let pending = await pendingRegistration() {
             event(.info, "Cloud reg resume")

@@ -37,14 +37,15 @@ extension DeviceAgent {
             case .known(let registered, _, _): registered ? "registered" : "not registered"
             case .failed(let message, _, _): "check failed (\(message))"
             }
-        let lines = [
+        let cloudLine: String = decommissioned ? "Decommissioned" : "Cloud: \(state)"
+        let lines: [String] = [
             "FireFly-\(wifi)",
             "IP: \(address)",
             "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")",
             identity.map { "PID: \($0.productHex.productID)" } ?? "0x\(String(board.product.description.dropFirst(2)))",
             identity.map { "UUID: \(DeviceUUID.format($0.uuid))" } ?? "Unknown UUID",
             "Token: \(tokens.current().token)",
-            "Cloud: \(state)",
+            cloudLine,
         ]
         board.display(lines.joined(separator: "\n") + "\n")
     }

@@ -44,6 +44,7 @@ extension DeviceAgent {
     /// `POST /api/registration`: registers with the cloud using a registration key.
     public func register(key: String?, url: String?) async throws(AgentFailure) {
         let identity = try requireIdentity()
+        guard !decommissioned else { throw .decommissioned }
         guard clockSynchronized else { throw .clockNotSynchronized }
         guard let key, key.count == 6 else { throw .invalidInput(WireError.registrationKeyHeader.message) }
         if let url, !DeviceSettings.isValidCloudURL(url) { throw .invalidInput("Field url must be an http:// or https:// URL") }
@@ -86,6 +87,7 @@ extension DeviceAgent {
         registration = .known(registered: true, checkedAt: clock.epochSeconds(), cloudRoot: root)
         event(.info, "Cloud registered")
         refreshDisplay()
+        startCheckIns()
     }
 
     /// Retries a pending registration until it is decided: capped exponential backoff with jitter on the agent's
@@ -115,6 +117,10 @@ extension DeviceAgent {
                 continue
             case .localFailure(let error):
                 await giveUpPending(pending, message: "Key derivation failed", error: error)
+                return
+            case .decommissioned:
+                await giveUpPending(pending, message: "Device decommissioned", error: nil)
+                startCheckIns()
                 return
             }
             let outcome: DeviceCloud.Registration
@@ -156,6 +162,7 @@ extension DeviceAgent {
             registration = .known(registered: true, checkedAt: now, cloudRoot: root)
             log.resolve("Cloud reg sig vf fail")
             event(.info, "Cloud registered")
+            startCheckIns()
         case .notRegistered:
             registration = .known(registered: false, checkedAt: now, cloudRoot: root)
         case .signatureRefused(let message):
@@ -164,6 +171,10 @@ extension DeviceAgent {
         case .failed(let message):
             registration = .failed(message: message, checkedAt: now, cloudRoot: root)
             event(.notify, "Cloud reg fail")
+        case .decommissioned:
+            registration = .failed(message: "Device decommissioned", checkedAt: now, cloudRoot: root)
+            event(.notify, "Cloud: decommissioned")
+            startCheckIns()  // the check-in delivers the decommission action
         case .localFailure(let error):
             logger.error("registration check: local failure", metadata: ["ember.error": "\(error)"])
             registration = .failed(message: "Key derivation failed", checkedAt: now, cloudRoot: root)

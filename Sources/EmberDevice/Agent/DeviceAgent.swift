@@ -9,6 +9,11 @@ public actor DeviceAgent {
     /// Config-partition file names.
     enum Files {
         static let pendingRegistration = "self-register-pending"
+        static let pendingDecommission = "decommission-pending"
+        /// Not secret: when and why the board was decommissioned (the factory state keeps it).
+        static let decommissioned = "decommissioned.json"
+        /// The ids and results of the actions this device finished.
+        static let finishedActions = "actions-done.json"
     }
 
     /// What the session loop is told to do next.
@@ -42,6 +47,12 @@ public actor DeviceAgent {
     var commands: (stream: AsyncStream<SessionCommand>, continuation: AsyncStream<SessionCommand>.Continuation)?
     /// The session's registration work (a retry loop or a check), which a new registration replaces.
     var registrationJob: SessionJob?
+    /// The session's check-in loop; at most one runs.
+    var checkInJob: SessionJob?
+    /// The board was decommissioned: this session runs in the factory state.
+    public internal(set) var decommissioned = false
+    var decommissioning = false
+    var rotating = false
     /// Callers of `reboot()` waiting for the next boot.
     var bootWaiters: [CheckedContinuation<Void, any Error>] = []
 

@@ -11,6 +11,10 @@ public enum Schedule: String, Sendable, CaseIterable {
     case backup
     /// The simulated NTP sync.
     case clockSync = "clock-sync"
+    /// The wait between check-ins.
+    case checkIn = "check-in"
+    /// The backoff between retries of a decommission notice.
+    case decommissionNotice = "decommission-notice"
 }
 
 /// Where the agent reads time and waits; injected so tests move time instead of sleeping.

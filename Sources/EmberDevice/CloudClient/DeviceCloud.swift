@@ -41,6 +41,8 @@ struct DeviceCloud: Sendable {
         case failed(String)
         /// The board could not derive or use its key; nothing was sent.
         case localFailure(HardwareError)
+        /// 410: the registry decommissioned this device; its next check-in delivers the action.
+        case decommissioned
     }
 
     private func client(_ root: String) -> RegistryClient {
@@ -109,12 +111,13 @@ struct DeviceCloud: Sendable {
         switch reply.status {
         case 200: return .registered
         case 404: return .notRegistered
+        case 410: return .decommissioned
         case 401: return .signatureRefused(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
         default: return .failed(reply.message.isEmpty ? "Cloud verification failed" : reply.message)
         }
     }
 
-    /// A signed request to the cloud.
+    /// A signed request to the cloud, with the key in use (or `key`, e.g. the one a decommission marker kept).
     func signed(
         _ method: HTTPMethod,
         _ path: String,
@@ -122,11 +125,17 @@ struct DeviceCloud: Sendable {
         root: String,
         body: Data = Data(),
         headers: [(String, String)] = [],
-        timeoutSeconds: Int64? = nil
+        timeoutSeconds: Int64? = nil,
+        key: SigningIdentity? = nil,
+        nonce: Data? = nil
     ) async throws(Failure) -> RegistryClient.Reply {
         guard board.cloudReachable else { throw .unreachable }
         let signature: RequestSigner.Headers
-        do { signature = try sign(identity: identity, method: method.rawValue, path: path, body: body) } catch { throw .local(error) }
+        do {
+            signature = try sign(identity: identity, method: method.rawValue, path: path, body: body, key: key, nonce: nonce)
+        } catch {
+            throw .local(error)
+        }
         let client = RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds ?? self.timeoutSeconds))
         do {
             return try await client.send(
@@ -140,18 +149,51 @@ struct DeviceCloud: Sendable {
         }
     }
 
-    /// Signature headers for one request; the signing key exists only inside this call.
-    func sign(identity: IdentityBlock, method: String, path: String, body: Data = Data()) throws(HardwareError) -> RequestSigner.Headers {
-        let authKey = try board.deriveKey(.auth)
+    /// A signed JSON request: the body encoded, `Content-Type` set.
+    func signedJSON(
+        _ method: HTTPMethod,
+        _ path: String,
+        _ value: some Encodable,
+        identity: IdentityBlock,
+        root: String,
+        key: SigningIdentity? = nil,
+        nonce: Data? = nil
+    ) async throws(Failure) -> RegistryClient.Reply {
+        let body: Data
+        do { body = try JSONEncoder().encode(value) } catch { throw .local(.storage("cannot encode a request body")) }
+        return try await signed(
+            method,
+            path,
+            identity: identity,
+            root: root,
+            body: body,
+            headers: [(FireFlyHeader.contentType, "application/json")],
+            key: key,
+            nonce: nonce
+        )
+    }
+
+    /// Signature headers for one request with the key in use (or `key`); private keys exist only inside this call.
+    func sign(
+        identity: IdentityBlock,
+        method: String,
+        path: String,
+        body: Data = Data(),
+        key: SigningIdentity? = nil,
+        nonce: Data? = nil
+    ) throws(HardwareError) -> RequestSigner.Headers {
+        let signing: SigningIdentity
+        if let key { signing = key } else { signing = try DeviceKeyStore(board: board).signingIdentity() }
         do {
             return try RequestSigner.sign(
-                key: MasterKey.signingKey(scalar: authKey),
+                key: signing.key,
                 uuid: identity.uuid,
                 version: signature,
                 method: method,
                 path: path,
                 body: body,
-                at: DeviceTimestamp(epochSeconds: clock.epochSeconds())
+                at: DeviceTimestamp(epochSeconds: clock.epochSeconds()),
+                nonce: nonce
             )
         } catch {
             throw .keyDerivationFailed

@@ -59,6 +59,20 @@ public enum PowerCheckpoint: String, Sendable, Codable, CaseIterable {
     case registrationMarkerWritten = "registration-marker-written"
     /// The cloud accepted the registration; the marker is not yet removed.
     case registrationAccepted = "registration-accepted"
+    /// `Decommissioning` is logged; nothing is written or erased yet.
+    case decommissionLogged = "decommission-logged"
+    /// The sealed decommission-pending marker is written; the registry has not been told.
+    case decommissionMarkerWritten = "decommission-marker-written"
+    /// The registry acknowledged the notice; nothing is erased yet.
+    case decommissionNotified = "decommission-notified"
+    /// The config partition is wiped; the marker (when the notice is still owed) and the factory state remain.
+    case decommissionWiped = "decommission-wiped"
+    /// A rotation's new key is written as pending; the registry has not seen it.
+    case rotationPendingWritten = "rotation-pending-written"
+    /// The registry accepted the new key as pending; the device still signs with the old one.
+    case rotationSubmitted = "rotation-submitted"
+    /// The new key is the current one; the registry has not seen it used (it is still pending there).
+    case rotationCurrent = "rotation-current"
 }
 
 /// A network interface of the board, in FireFly's fixed order.

@@ -90,6 +90,35 @@ public final class EventLog: Sendable {
         if let snapshot { persist(snapshot) }
     }
 
+    /// Writes both logs durably (fsynced) now.
+    public func flush() throws(HardwareError) {
+        let snapshot = state.withLock { $0 }
+        try written.withLock { (version: inout UInt64) throws(HardwareError) in
+            let encoder = JSONEncoder()
+            guard let events = try? encoder.encode(snapshot.events), let errors = try? encoder.encode(snapshot.errors) else {
+                throw .storage("cannot encode the event log")
+            }
+            try partition.write(Self.eventsFile, events)
+            try partition.write(Self.errorsFile, errors)
+            version = max(version, snapshot.version)
+        }
+    }
+
+    /// Empties both logs in memory and removes their files (a decommission's wipe); later events start a new log.
+    public func erase() {
+        written.withLock { version in
+            let next = state.withLock { state -> UInt64 in
+                state.events = []
+                state.errors = []
+                state.version += 1
+                return state.version
+            }
+            version = next
+            try? partition.securelyRemove(Self.eventsFile)
+            try? partition.securelyRemove(Self.errorsFile)
+        }
+    }
+
     /// The events, oldest first.
     public var events: [Event] { state.withLock { $0.events } }
     /// The open errors, in the order they happened.

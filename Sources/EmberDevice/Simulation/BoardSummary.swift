@@ -14,6 +14,14 @@ public struct BoardSummary: Encodable, Sendable {
     public var partitionTableMatches: Bool
     public var cloudAPIRoot: String?
     public var registrationPending: Bool
+    /// The board was decommissioned (it is in the factory state).
+    public var decommissioned: Bool
+    /// The registry still has to be told of the decommission.
+    public var decommissionPending: Bool
+    /// The epoch of the key in use (0: FireFly's derived key); nil when the key file does not open.
+    public var keyEpoch: Int?
+    /// A rotation's key waits to be sent or used.
+    public var rotationPending: Bool
     public var lastCloudEvent: Event?
     public var faults: SimulatedBoard.Faults
 
@@ -27,6 +35,10 @@ public struct BoardSummary: Encodable, Sendable {
         case partitionTableMatches = "partition_table_matches"
         case cloudAPIRoot = "cloud_api_root"
         case registrationPending = "registration_pending"
+        case decommissioned
+        case decommissionPending = "decommission_pending"
+        case keyEpoch = "key_epoch"
+        case rotationPending = "rotation_pending"
         case lastCloudEvent = "last_cloud_event"
         case faults
     }
@@ -46,6 +58,10 @@ public struct BoardSummary: Encodable, Sendable {
         partitionTableMatches = DeviceAgent.partitionProblems(expected: expected, found: board.partitions).isEmpty
         cloudAPIRoot = DeviceSettings.load(from: board.config).cloudAPIRoot
         registrationPending = board.config.exists(DeviceAgent.Files.pendingRegistration)
+        decommissioned = board.config.exists(DeviceAgent.Files.decommissioned)
+        decommissionPending = board.config.exists(DeviceAgent.Files.pendingDecommission)
+        keyEpoch = identity == nil ? 0 : try? DeviceKeyStore(board: board).currentEpoch()
+        rotationPending = board.config.exists(DeviceKeyStore.pending)
         lastCloudEvent = EventLog(partition: board.config).events.last { $0.text.hasPrefix("Cloud reg") }
         faults = board.specification.faults
     }
@@ -62,6 +78,11 @@ public struct BoardSummary: Encodable, Sendable {
             "cloud        \(cloudAPIRoot ?? "not configured")",
             "registration \(registrationPending ? "pending (the agent resumes it at boot)" : "no registration pending")"
                 + (lastCloudEvent.map { "; last cloud event '\($0.text)' at \($0.time)" } ?? ""),
+            "lifecycle    "
+                + (decommissioned
+                    ? "decommissioned (factory state)\(decommissionPending ? "; the registry is told at the next boot" : "")"
+                    : decommissionPending ? "decommission under way (finished at the next boot)" : "in service"),
+            "key          epoch \(keyEpoch.map(String.init) ?? "unreadable")\(rotationPending ? ", rotation pending" : "")",
         ]
         for name in NetworkInterfaceName.allCases {
             if let mac = macAddresses[name.rawValue] { lines.append("mac          \(name.rawValue) \(mac)") }

@@ -50,6 +50,43 @@ public struct ConfigPartition: Sendable {
         AtomicFile.syncFolder(folder)
     }
 
+    /// Renames a file over another atomically, durably.
+    public func rename(_ name: String, to target: String) throws(HardwareError) {
+        guard Glibc.rename(url(name).path, url(target).path) == 0 else {
+            throw .storage("cannot rename \(name) to \(target) on the config partition: \(String(cString: strerror(errno)))")
+        }
+        AtomicFile.syncFolder(folder)
+    }
+
+    /// The names of the files on the partition (leftover temporary files included).
+    public func names() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+
+    /// Overwrites a file's bytes with zeros and fsyncs them before unlinking it, so the old contents do not stay
+    /// readable in the freed blocks of a simple flash file system; then fsyncs the folder.
+    public func securelyRemove(_ name: String) throws(HardwareError) {
+        let path = url(name).path
+        let descriptor = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            var size = lseek(descriptor, 0, SEEK_END)
+            lseek(descriptor, 0, SEEK_SET)
+            let zeros = [UInt8](repeating: 0, count: 4_096)
+            var failed = false
+            while size > 0 && !failed {
+                let count = zeros.withUnsafeBytes { POSIX.write(descriptor, $0.baseAddress, min(Int(size), $0.count)) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { failed = true } else { size -= off_t(count) }
+            }
+            let synced = fsync(descriptor) == 0
+            POSIX.close(descriptor)
+            guard !failed, synced else { throw .storage("cannot overwrite \(name) on the config partition") }
+        } else if errno != ENOENT {
+            throw .storage("cannot open \(name) on the config partition: \(String(cString: strerror(errno)))")
+        }
+        try remove(name)
+    }
+
     /// The path of a file.
     public func url(_ name: String) -> URL {
         folder.appendingPathComponent(name)
