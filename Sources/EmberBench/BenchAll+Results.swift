@@ -50,6 +50,7 @@ extension BenchAll {
         public var crypto: CryptoBenchmark.Result
         public var registrySQLite: RegistryBenchmark.Result
         public var registryPostgres: RegistryBenchmark.Result?
+        public var lifecycle: LifecycleBenchmark.Result
         public var backup: BackupBenchmark.Result
         public var device: DeviceBenchmark.Result
         public var curve: [CurvePoint]?
@@ -63,6 +64,7 @@ extension BenchAll {
             case crypto
             case registrySQLite = "registry_sqlite"
             case registryPostgres = "registry_postgres"
+            case lifecycle
             case backup
             case device
             case curve

@@ -42,6 +42,13 @@ public enum BenchAll {
             postgres = try await RegistryBenchmark.run(pg) { progress("registry (PostgreSQL): \($0)") }
         }
 
+        progress("lifecycle")
+        var lifecycleOptions = LifecycleBenchmark.Options()
+        lifecycleOptions.devices = quick ? 300 : 1_000
+        lifecycleOptions.duration = quick ? 3 : 10
+        lifecycleOptions.decommissions = quick ? 3 : 10
+        let lifecycle = try await LifecycleBenchmark.run(lifecycleOptions) { progress("lifecycle: \($0)") }
+
         progress("backup")
         var backupOptions = BackupBenchmark.Options(binary: options.binary)
         backupOptions.duration = quick ? 3 : 10
@@ -148,6 +155,21 @@ public enum BenchAll {
         }
         figures += [
             Figure(
+                name: "idle check-ins, SQLite (client in process)",
+                value: lifecycle.checkInsPerS,
+                unit: "/s",
+                anchor: "signed checks/s, same run",
+                anchorValue: lifecycle.checksPerS,
+                ratio: lifecycle.checkInRatioToChecks,
+                goal: "ratio ≥ 0.8"
+            ),
+            Figure(
+                name: "delivering check-in → factory state (max)",
+                value: lifecycle.decommissionMaxMs,
+                unit: "ms",
+                goal: "< 2000"
+            ),
+            Figure(
                 name: "backup uploads, 512 KiB, SQLite",
                 value: backup.uploadsPerS,
                 unit: "/s",
@@ -182,6 +204,7 @@ public enum BenchAll {
             crypto: crypto,
             registrySQLite: sqlite,
             registryPostgres: postgres,
+            lifecycle: lifecycle,
             backup: backup,
             device: device,
             curve: curve,

@@ -78,55 +78,8 @@ public enum RegistryBenchmark {
             guard let token = options.token else { throw CryptoBenchmark.Failure(description: "--server needs --token") }
             return try await drive(baseURL: server, token: token, options: options, database: server, inProcess: false, progress: progress)
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var logger = Logger(label: "ember-bench")
-        logger.logLevel = .warning
-        let database = options.database ?? "sqlite:\(folder.path)/bench.sqlite"
-        let store = try await RegistryServer.openStore(database, logger: logger)
-        do {
-            try await store.migrate(now: SystemClock().now())
-            var configuration = RegistryConfiguration()
-            configuration.port = 0
-            configuration.logRequests = false
-            configuration.failedAttemptLimit = Int.max / 2
-            let registry = Registry(configuration: configuration, store: store)
-            let token = try await registry.tokens.create(
-                name: "bench-\(UUID().uuidString.prefix(8))",
-                role: .admin,
-                by: AuditActor(actor: "bench", client: "local")
-            )
-            let app = RegistryServer.makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
-                Ports.shared.publish(port)
-            }
-            let server = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-            let result: Result = try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask {
-                    try await server.run()
-                    return nil
-                }
-                do {
-                    let port = try await Ports.shared.wait()
-                    let result = try await drive(
-                        baseURL: "http://127.0.0.1:\(port)",
-                        token: token,
-                        options: options,
-                        database: database,
-                        inProcess: true,
-                        progress: progress
-                    )
-                    await server.triggerGracefulShutdown()
-                    return result
-                } catch {
-                    await server.triggerGracefulShutdown()
-                    throw error
-                }
-            }
-            try await store.close()
-            return result
-        } catch {
-            try? await store.close()
-            throw error
+        return try await InProcessRegistry.serve(database: options.database) { baseURL, token, database in
+            try await drive(baseURL: baseURL, token: token, options: options, database: database, inProcess: true, progress: progress)
         }
     }
 
@@ -138,11 +91,8 @@ public enum RegistryBenchmark {
         inProcess: Bool,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
-        var poolConfiguration = HTTPClient.Configuration()
-        poolConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.concurrency)
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: poolConfiguration)
-        do {
-            let result = try await drive(
+        try await InProcessRegistry.withHTTPClient(concurrency: options.concurrency) { http in
+            try await drive(
                 http: http,
                 baseURL: baseURL,
                 token: token,
@@ -151,11 +101,6 @@ public enum RegistryBenchmark {
                 inProcess: inProcess,
                 progress: progress
             )
-            try await http.shutdown()
-            return result
-        } catch {
-            try? await http.shutdown()
-            throw error
         }
     }
 
@@ -197,33 +142,16 @@ public enum RegistryBenchmark {
 
         progress("signed registration checks for \(options.duration) s, \(options.concurrency) concurrent clients")
         let signers = try devices.prefix(1_000).map { ($0.uuid, try $0.master.signingKey()) }
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.duration * 1e9)
-        let checkStart = DispatchTime.now().uptimeNanoseconds
-        let perClient = try await withThrowingTaskGroup(of: ([UInt64], Int).self) { group in
-            for client in 0..<options.concurrency {
-                group.addTask {
-                    var samples: [UInt64] = []
-                    var failures = 0
-                    var index = client
-                    while DispatchTime.now().uptimeNanoseconds < deadline {
-                        let (uuid, key) = signers[index % signers.count]
-                        index += options.concurrency
-                        let path = "/devices/\(DeviceUUID.format(uuid))/registration"
-                        let headers = try sign(uuid: uuid, key: key, path: path, version: options.signature)
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        let reply = try await deviceClient.send(.GET, path, headers: headers)
-                        samples.append(DispatchTime.now().uptimeNanoseconds - start)
-                        if reply.status != 200 { failures += 1 }
-                    }
-                    return (samples, failures)
-                }
-            }
-            return try await group.reduce(into: [([UInt64], Int)]()) { $0.append($1) }
+        let load = try await InProcessRegistry.timedLoad(seconds: options.duration, concurrency: options.concurrency) { index in
+            let (uuid, key) = signers[index % signers.count]
+            let path = "/devices/\(DeviceUUID.format(uuid))/registration"
+            let headers = try sign(uuid: uuid, key: key, path: path, version: options.signature)
+            return try await deviceClient.send(.GET, path, headers: headers).status == 200
         }
-        let checkSeconds = Double(DispatchTime.now().uptimeNanoseconds - checkStart) / 1e9
+        let checkSeconds = load.seconds
         let rss = inProcess ? residentMiB() : nil
-        let checks = LatencyHistogram(perClient.flatMap(\.0))
-        errors += perClient.map(\.1).reduce(0, +)
+        let checks = LatencyHistogram(load.samples)
+        errors += load.failures
 
         progress("openssl speed -seconds \(options.opensslSeconds) ecdsap256")
         let openssl = options.opensslSeconds > 0 ? OpenSSLSpeed.measure(seconds: options.opensslSeconds) : nil
@@ -257,9 +185,16 @@ public enum RegistryBenchmark {
     }
 
     /// Signature headers from a prepared key (the load generator keeps keys to spare the server's CPU).
-    static func sign(uuid: UUID, key: P256.Signing.PrivateKey, path: String, version: SignatureVersion) throws -> [(String, String)] {
+    static func sign(
+        uuid: UUID,
+        key: P256.Signing.PrivateKey,
+        path: String,
+        version: SignatureVersion,
+        method: String = "GET",
+        body: Data = Data()
+    ) throws -> [(String, String)] {
         let now = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
-        return try RequestSigner.sign(key: key, uuid: uuid, version: version, method: "GET", path: path, at: now).fields
+        return try RequestSigner.sign(key: key, uuid: uuid, version: version, method: method, path: path, body: body, at: now).fields
             .map { ($0.name, $0.value) }
     }
 

@@ -2,6 +2,7 @@ import EmberCore
 import EmberHTTP
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// The registry's services, wired once; tests and the server build the router from the same value.
 public struct Registry: Sendable {
@@ -78,6 +79,11 @@ public struct Registry: Sendable {
     /// The service that writes check-ins in batches.
     func checkInWriter(logger: Logger) -> CheckInWriter {
         CheckInWriter(ledger: checkIns, store: store, logger: logger)
+    }
+
+    /// The check-in writer, for a service group of the caller's.
+    public func checkInWriterService(logger: Logger) -> any Service {
+        checkInWriter(logger: logger)
     }
 
     /// Writes the check-ins held in memory now (tests; the writer does it every second).

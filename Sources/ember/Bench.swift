@@ -7,7 +7,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Ember's speed on this machine.",
-        subcommands: [All.self, Crypto.self, Registry.self, Device.self, Backup.self]
+        subcommands: [All.self, Crypto.self, Registry.self, Lifecycle.self, Device.self, Backup.self]
     )
 
     struct Crypto: AsyncParsableCommand {
@@ -83,6 +83,41 @@ struct Bench: AsyncParsableCommand {
 }
 
 extension Bench {
+    struct Lifecycle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Idle check-ins/s beside signed checks/s (same run), and the delivering check-in → factory state time.",
+            discussion: "An in-process registry on loopback; decommissions are timed on fresh simulated boards with running agents."
+        )
+
+        @Option(help: "Registered devices the load cycles through.") var devices = 1_000
+        @Option(help: "Seconds of checks, then of check-ins.") var duration: Double = 10
+        @Option(help: "Concurrent clients.") var concurrency = 64
+        @Option(help: "Decommissions to time.") var decommissions = 10
+        @Option(help: "Database URL (default: a throwaway SQLite file).") var database: String?
+        @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+        func validate() throws {
+            guard (1...1_000_000).contains(devices) else { throw ValidationError("--devices must be 1…1000000") }
+            guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be between 0 and 3600 seconds") }
+            guard (1...4_096).contains(concurrency) else { throw ValidationError("--concurrency must be 1…4096") }
+            guard (1...1_000).contains(decommissions) else { throw ValidationError("--decommissions must be 1…1000") }
+        }
+
+        func run() async throws {
+            var options = LifecycleBenchmark.Options()
+            options.devices = devices
+            options.duration = duration
+            options.concurrency = concurrency
+            options.decommissions = decommissions
+            options.database = database
+            let json = json
+            let result = try await LifecycleBenchmark.run(options) { step in
+                if !json { FileHandle.standardError.write(Data("\(step)…\n".utf8)) }
+            }
+            print(json ? try JSONOutput.encode(result) : result.table)
+        }
+    }
+
     struct Device: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cold start of `ember device run` on a fresh board to HTTP-ready, and its RSS after boot."

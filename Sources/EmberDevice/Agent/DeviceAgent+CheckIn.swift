@@ -26,6 +26,12 @@ extension DeviceAgent {
         start(job)
     }
 
+    /// Checks in now and does what the answer asks; true when the registry answered (tools and benchmarks; the
+    /// session checks in on its own schedule).
+    public func checkInNow() async -> Bool {
+        await checkIn() != nil
+    }
+
     /// Checks in now, then every interval (the device's, lowered by the registry's answer, at least 10 s), until the
     /// session ends.
     func runCheckIns() async {
