@@ -63,11 +63,12 @@ public enum LifecycleBenchmark {
     }
 
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Result {
-        try await InProcessRegistry.serve(database: options.database, configure: { $0.checkInInterval = 10 }) { baseURL, token, database in
+        let measured: @Sendable (String, String, String) async throws -> Result = { baseURL, token, database in
             try await InProcessRegistry.withHTTPClient(concurrency: options.concurrency) { http in
                 try await measure(options, baseURL: baseURL, token: token, database: database, http: http, progress: progress)
             }
         }
+        return try await InProcessRegistry.serve(database: options.database, configure: { $0.checkInInterval = 10 }, measured)
     }
 
     private static func measure(

@@ -84,7 +84,7 @@ struct DeviceController {
 
     @Sendable func checkIn(_ request: Request, context: AppRequestContext) async throws -> CheckInReply {
         let body = try await jsonBody(request, context: context)
-        let device = try await authenticate(request, context: context, body: body, policy: .retiring)
+        let device = try await authenticate(request, context: context, body: body, policy: .checkIn)
         return try await lifecycle.checkIn(device, body: body)
     }
 

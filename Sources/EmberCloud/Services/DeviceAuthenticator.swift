@@ -28,10 +28,13 @@ public struct DeviceAuthenticator: Sendable {
         public var v2Only = false
         /// Let a decommissioned device through (check-in and the decommission notice); others get 410.
         public var allowsDecommissioned = false
+        /// Read whether actions wait for the device with its credential (check-in: an idle one is then one read).
+        public var countsOpenActions = false
 
         public static let firefly = Policy()
         public static let lifecycle = Policy(v2Only: true)
         public static let retiring = Policy(v2Only: true, allowsDecommissioned: true)
+        public static let checkIn = Policy(v2Only: true, allowsDecommissioned: true, countsOpenActions: true)
     }
 
     let store: any DeviceRepository & DeviceKeyRepository
@@ -93,7 +96,9 @@ public struct DeviceAuthenticator: Sendable {
             throw fail(.uuidMismatch)
         }
         let canonical = DeviceUUID.format(uuid)
-        guard var credential = try await store.deviceCredential(uuid: canonical) else { throw fail(.unknownDevice) }
+        guard var credential = try await store.deviceCredential(uuid: canonical, countingOpenActions: policy.countsOpenActions) else {
+            throw fail(.unknownDevice)
+        }
         let now = clock.now()
         guard window.contains(request.timestamp, now: DeviceTimestamp(epochSeconds: now)) else { throw fail(.outsideWindow) }
         if policy.v2Only && request.version != .v2 { throw fail(.signatureVersion2Required) }

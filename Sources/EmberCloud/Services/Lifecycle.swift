@@ -23,7 +23,8 @@ public struct Lifecycle: Sendable {
         var recorded = report
         recorded.keyEpoch = device.signedWith
         ledger.record(uuid: device.uuid, LastCheckIn(at: now, report: recorded))
-        let actions = try await store.deliverActions(uuid: device.uuid, decommissioned: device.decommissioned, now: now)
+        let actions =
+            device.hasOpenActions == false ? [] : try await store.deliverActions(uuid: device.uuid, decommissioned: device.decommissioned, now: now)
         metrics.checkIn(actions.isEmpty ? "idle" : "delivered")
         for action in actions where action.deliveredAt == now { metrics.action(action.type, "delivered") }
         return CheckInReply(actions: actions.map(\.delivered), checkInIntervalS: checkInInterval)

@@ -138,18 +138,24 @@ extension SQLStore {
         }
     }
 
-    public func deviceCredential(uuid: String) async throws -> DeviceCredential? {
+    public func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential? {
         try await provider.read { db in
+            let open: SQLQueryString =
+                countingOpenActions
+                ? """
+                , EXISTS (SELECT 1 FROM device_actions a WHERE a.uuid = d.uuid AND a.state IN ('pending', 'delivered')) AS open_actions
+                """
+                : ""
             let rows = try await db.raw(
                 """
                 SELECT d.decommissioned_at, d.product_id, d.product_hex, d.device_class, d.registration_date,
-                d.registering_application, d.registering_version, k.epoch, k.public_key, k.state
+                d.registering_application, d.registering_version, k.epoch, k.public_key, k.state\(open)
                 FROM devices d JOIN device_keys k ON k.uuid = d.uuid AND k.state <> 'retired' WHERE d.uuid = \(bind: uuid)
                 ORDER BY k.epoch
                 """
             ).all()
             guard let row = rows.first else { return nil }
-            return DeviceCredential(
+            var credential = DeviceCredential(
                 uuid: uuid,
                 keys: try rows.map {
                     DeviceCredential.Key(
@@ -166,6 +172,8 @@ extension SQLStore {
                 registeringApplication: try row.decode(column: "registering_application", as: String.self),
                 registeringVersion: try row.decode(column: "registering_version", as: String.self)
             )
+            if countingOpenActions { credential.hasOpenActions = try row.decode(column: "open_actions", as: Bool.self) }
+            return credential
         }
     }
 

@@ -24,6 +24,8 @@ public struct DeviceCredential: Sendable, Equatable {
     public var registeringVersion: String
     /// The epoch of the key that verified the request (set by the authenticator).
     public var signedWith: Int = 0
+    /// Whether unfinished actions wait for the device; nil when the read did not count them.
+    public var hasOpenActions: Bool?
 
     public var decommissioned: Bool { decommissionedAt != nil }
 }
@@ -88,7 +90,8 @@ public protocol DeviceRepository: Sendable {
     /// Registers a device with a key, atomically: the key is spent by one conditional statement.
     func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome
     func device(uuid: String) async throws -> DeviceRecord?
-    func deviceCredential(uuid: String) async throws -> DeviceCredential?
+    /// The device's keys and status; with `countingOpenActions`, also whether actions wait for it (in the same read).
+    func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential?
     /// Devices ordered by UUID, after the given UUID (keyset pagination); only decommissioned ones, or only those in
     /// service, when `decommissioned` is set.
     func devices(limit: Int, after: String?, decommissioned: Bool?) async throws -> [DeviceRecord]
@@ -178,6 +181,13 @@ public enum KeySubmissionOutcome: Sendable, Equatable {
     case replaced
     /// The epoch is not the active one plus one.
     case wrongEpoch(expected: Int)
+}
+
+extension DeviceRepository {
+    /// The device's keys and status.
+    public func deviceCredential(uuid: String) async throws -> DeviceCredential? {
+        try await deviceCredential(uuid: uuid, countingOpenActions: false)
+    }
 }
 
 /// Devices' encrypted backups.
