@@ -223,6 +223,7 @@ let package = Package(
                     package: "swift-nio"
                 ),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

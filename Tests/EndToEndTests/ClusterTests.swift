@@ -1,3 +1,4 @@
+import Crypto
 import EmberClient
 import EmberCore
 import EmberFleet
@@ -115,6 +116,42 @@ struct ClusterTests {
             #expect(try await RegistryClient(baseURL: cluster.instance(1)).send(.GET, path, headers: headers).status == 200)
             let replay = try await RegistryClient(baseURL: cluster.instance(2)).send(.GET, path, headers: headers)
             #expect(replay.status == 401 && replay.message == "Nonce already used")
+
+            // A key rotated through instance 1 and promoted on instance 2: the old key is refused everywhere.
+            let old = try device.master.signingKey()
+            let new = P256.Signing.PrivateKey()
+            func signed(
+                _ key: P256.Signing.PrivateKey,
+                _ method: String,
+                _ path: String,
+                body: Data = Data(),
+                nonce: Data? = nil
+            ) throws
+                -> [(String, String)]
+            {
+                let at = DeviceTimestamp(epochSeconds: Int64(Date().timeIntervalSince1970))
+                return try RequestSigner.sign(key: key, uuid: device.uuid, version: .v2, method: method, path: path, body: body, at: at, nonce: nonce)
+                    .fields.map { ($0.name, $0.value) }
+            }
+            let nonce = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
+            let proof = try KeyProof.sign(key: new, uuid: device.uuid, epoch: 1, nonce: nonce.base64EncodedString())
+            let body = try JSONEncoder().encode(KeySubmission(epoch: 1, publicKey: DevicePublicKey(new.publicKey).base64, proof: proof))
+            let keysPath = "/devices/\(DeviceUUID.format(device.uuid))/keys"
+            let submitted = try await RegistryClient(baseURL: cluster.instance(1))
+                .send(
+                    .POST,
+                    keysPath,
+                    headers: try signed(old, "POST", keysPath, body: body, nonce: nonce) + [("Content-Type", "application/json")],
+                    body: body
+                )
+            #expect(submitted.status == 201, "\(submitted.message)")
+            #expect(try await RegistryClient(baseURL: cluster.url).send(.GET, path, headers: try signed(old, "GET", path)).status == 200)
+            #expect(try await RegistryClient(baseURL: cluster.instance(2)).send(.GET, path, headers: try signed(new, "GET", path)).status == 200)
+            for base in [cluster.instance(1), cluster.instance(2), cluster.url] {
+                let stale = try await RegistryClient(baseURL: base).send(.GET, path, headers: try signed(old, "GET", path))
+                #expect(stale.status == 401 && stale.message == "Signature verification failed", "\(base)")
+            }
+            #expect(try await admin.device(DeviceUUID.format(device.uuid)).keyEpoch == 1)
         }
     }
 
