@@ -11,7 +11,9 @@ struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device",
         abstract: "Simulate a FireFly controller: create a board, run its HW-Reg agent, inspect it, inject faults.",
-        subcommands: [Init.self, Run.self, Show.self, Fault.self, Decommission.self, RotateKey.self]
+        subcommands: [
+            Init.self, Run.self, Show.self, Fault.self, Config.self, Button.self, Flash.self, FactoryTest.self, Decommission.self, RotateKey.self,
+        ]
     )
 
     struct BoardFolder: ParsableArguments {
@@ -24,11 +26,12 @@ struct DeviceCommand: AsyncParsableCommand {
 
         @Option(help: "Product id (FFC0806-2305) or hex (0x08062305).") var product: String
         @OptionGroup var board: BoardFolder
-        @Option(help: "Cloud base URL to store in the device config.") var cloud: String?
+        @Option(help: "The firmware's built-in cloud URL: the configuration's default cloud_url (and after a factory reset).")
+        var cloud: String?
         @Flag(help: "Flash a partition table that does not match the product (to exercise the check).") var wrongPartitions = false
 
         func validate() throws {
-            if let cloud, !DeviceSettings.isValidCloudURL(cloud) { throw ValidationError("--cloud must be an http:// or https:// URL") }
+            if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud) { throw ValidationError("--cloud \(problem)") }
         }
 
         func run() throws {
@@ -38,8 +41,7 @@ struct DeviceCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            let created = try SimulatedBoard.create(product: product, in: board.url, wrongPartitionTable: wrongPartitions)
-            if let cloud { try DeviceSettings(cloudAPIRoot: cloud).save(to: created.config) }
+            let created = try SimulatedBoard.create(product: product, in: board.url, wrongPartitionTable: wrongPartitions, defaultCloudURL: cloud)
             print("Created a blank \(product.productID) (\(product.productHex), \(product.status.rawValue.lowercased())) in \(board.dir)")
             for name in NetworkInterfaceName.allCases {
                 if let mac = created.macAddresses[name] { print("  \(name.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mac)") }
@@ -57,23 +59,23 @@ struct DeviceCommand: AsyncParsableCommand {
         @OptionGroup var board: BoardFolder
         @Option(help: "Address to listen on.") var host = "127.0.0.1"
         @Option(help: "Port to listen on; 0 picks a free one.") var port = 8081
-        @Option(help: "Cloud base URL (saved to the device config).") var cloud: String?
+        @Option(help: "Cloud base URL (saved to the device configuration's cloud_url).") var cloud: String?
         @Option(help: "Signature of cloud requests: v2 (Ember) or v1 (FireFly cloud).") var signature: SignatureVersion = .v2
         @Option(help: "Longest wait between retries of a pending registration, seconds.") var retryCap: Double = 60
         @Option(
-            help: "Seconds between automatic cloud backups. [env: CLOUD_BACKUP_INTERVAL_SECONDS] (default: the device config's, else 86400)"
+            help: "Seconds between automatic cloud backups. [env: CLOUD_BACKUP_INTERVAL_SECONDS] (default: the configuration's backup_interval_s)"
         )
         var backupInterval: Double?
-        @Option(help: "Seconds between check-ins with the registry, at least 10 (the registry may ask for less).")
-        var checkInInterval: Double = 3_600
+        @Option(help: "Seconds between check-ins, at least 10 (default: the configuration's check_in_interval_s; the registry may ask for less).")
+        var checkInInterval: Double?
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard retryCap >= 0.1 else { throw ValidationError("--retry-cap must be at least 0.1 s") }
-            if let cloud, !DeviceSettings.isValidCloudURL(cloud) { throw ValidationError("--cloud must be an http:// or https:// URL") }
+            if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud) { throw ValidationError("--cloud \(problem)") }
             if let backupInterval, backupInterval < 1 { throw ValidationError("--backup-interval must be at least 1 second") }
-            guard checkInInterval >= 10 else { throw ValidationError("--check-in-interval must be at least 10 seconds") }
+            if let checkInInterval, checkInInterval < 10 { throw ValidationError("--check-in-interval must be at least 10 seconds") }
         }
 
         func run() async throws {
@@ -92,7 +94,11 @@ struct DeviceCommand: AsyncParsableCommand {
             let agent = try DeviceAgent(configuration: configuration, logger: logger) {
                 try SimulatedBoard.open(folder, logger: logger)
             }
-            defer { AgentLink.withdraw(in: folder) }
+            let button = SimulatedButton.watch(folder: folder, agent: agent, logger: logger)
+            defer {
+                button.cancel()
+                AgentLink.withdraw(in: folder)
+            }
             try await DeviceServer.run(agent: agent, host: host, port: port, logger: logger) { [host] bound in
                 do {
                     try AgentLink.publish(AgentLink(pid: getpid(), url: "http://\(host):\(bound)"), in: folder)
@@ -146,9 +152,7 @@ struct DeviceCommand: AsyncParsableCommand {
         @OptionGroup var board: BoardFolder
 
         func run() async throws {
-            guard let link = AgentLink.running(in: board.url) else {
-                throw CommandFailure(description: "no agent runs for \(board.dir): start it with `ember device run --dir \(board.dir)`")
-            }
+            let link = try DeviceCommand.runningAgent(board)
             let reply = try await link.call(.POST, "/api/keys/rotate", board: board.url)
             guard reply.status == 200 else { throw CommandFailure(description: "the agent refused: \(reply.message) (HTTP \(reply.status))") }
             print("Rotated: \(String(decoding: reply.body, as: UTF8.self))")

@@ -172,7 +172,10 @@ import Testing
                 headers: [.xRegistrationKey: "ABC123"],
                 json: #"{"url":"ftp://x"}"#
             )
-            #expect(badURL.status == .badRequest && badURL.message == "Field url must be an http:// or https:// URL")
+            #expect(
+                badURL.status == .badRequest
+                    && badURL.message == "Field url must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost), or empty"
+            )
             let badBody = try await device.request(
                 .post,
                 "/api/registration",

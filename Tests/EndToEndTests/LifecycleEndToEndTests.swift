@@ -134,6 +134,7 @@ struct LifecycleEndToEndTests {
             let board = folder.appendingPathComponent("board")
             let first = try await Device.start(board: board, folder: folder, cloud: cloud.baseURL)
             let uuid = try await first.register(admin: admin)
+            #expect(try await first.call(.PATCH, "/api/config", json: #"{"region":"eu-west"}"#).status == 200)
             try await first.process.stop(signal: SIGTERM)
             _ = try await admin.queueAction(uuid, .decommission, reason: "power-loss test")
 
@@ -144,7 +145,7 @@ struct LifecycleEndToEndTests {
             #expect(lost.status == SIGKILL, "the board lost power at \(point): \(lost.output)")
             if point == "decommission-logged" {
                 let events = (try? String(contentsOf: board.appendingPathComponent("config/events.json"), encoding: .utf8)) ?? ""
-                #expect(events.contains("Decommissioning") && Self.configFiles(board).contains("device.json"), "logged before anything was erased")
+                #expect(events.contains("Decommissioning") && Self.configFiles(board).contains("settings.json"), "logged before anything was erased")
             }
 
             let third = try await Self.agent(board, folder)

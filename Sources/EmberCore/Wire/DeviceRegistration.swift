@@ -12,6 +12,8 @@ public struct DeviceRegistration: Sendable, Equatable {
     public let mcu: MCUInfo
     public let network: [NetworkInterface]
     public let partitions: [PartitionEntry]
+    /// Ember's fields: region, fleet, firmware version, factory test.
+    public let manufacturing: ManufacturingFields
 }
 
 extension RegistrationRequest {
@@ -67,6 +69,7 @@ extension RegistrationRequest {
         guard network.count <= 16, partitions.count <= 64, (mcu.features ?? []).count <= 32 else {
             throw WireError("network, partitions and mcu.features may hold at most 16, 64 and 32 entries")
         }
+        let manufacturing = try ManufacturingFields.of(self)
         return DeviceRegistration(
             uuid: uuid,
             productID: productID,
@@ -77,7 +80,8 @@ extension RegistrationRequest {
             registeringVersion: version,
             mcu: mcu,
             network: network,
-            partitions: partitions
+            partitions: partitions,
+            manufacturing: manufacturing
         )
     }
 

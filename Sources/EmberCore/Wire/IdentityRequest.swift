@@ -5,18 +5,24 @@ public struct IdentityRequest: Codable, Sendable, Equatable {
     public var uuid: String?
     public var productID: String?
     public var productHex: String?
+    /// Ember: the initial configuration written in the same step (lifecycle §5).
+    public var region: String?
+    public var fleetID: String?
 
     enum CodingKeys: String, CodingKey {
-        case uuid
+        case uuid, region
         case productID = "product_id"
         case productHex = "product_hex"
+        case fleetID = "fleet_id"
     }
 
     /// A body with these fields.
-    public init(uuid: String?, productID: String?, productHex: String?) {
+    public init(uuid: String?, productID: String?, productHex: String?, region: String? = nil, fleetID: String? = nil) {
         self.uuid = uuid
         self.productID = productID
         self.productHex = productHex
+        self.region = region
+        self.fleetID = fleetID
     }
 
     /// The identity to burn, checked in FireFly's order with its messages; stricter than FireFly where a burn
@@ -35,6 +41,8 @@ public struct IdentityRequest: Codable, Sendable, Equatable {
         guard productID == hex.productID else {
             throw WireError("Field product_id does not match product_hex (\(hex) is \(hex.productID)), see docs")
         }
+        if let region, let problem = ManufacturingFields.regionProblem(region) { throw WireError("Field region \(problem)") }
+        if let fleetID, let problem = ManufacturingFields.fleetIDProblem(fleetID) { throw WireError("Field fleet_id \(problem)") }
         return (parsed, hex)
     }
 }

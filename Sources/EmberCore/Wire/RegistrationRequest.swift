@@ -12,6 +12,11 @@ public struct RegistrationRequest: Codable, Sendable, Equatable {
     public var mcu: MCUInfo?
     public var network: [NetworkInterface]?
     public var partitions: [PartitionEntry]?
+    /// Ember's manufacturing fields (lifecycle §5); FireFly's cloud ignores them.
+    public var region: String?
+    public var fleetID: String?
+    public var firmwareVersion: String?
+    public var factoryTest: FactoryTestSummary?
 
     enum CodingKeys: String, CodingKey {
         case uuid
@@ -21,7 +26,10 @@ public struct RegistrationRequest: Codable, Sendable, Equatable {
         case publicKey = "public_key"
         case registeringApplication = "registering_application"
         case registeringVersion = "registering_version"
-        case mcu, network, partitions
+        case mcu, network, partitions, region
+        case fleetID = "fleet_id"
+        case firmwareVersion = "firmware_version"
+        case factoryTest = "factory_test"
     }
 
     /// A body with every field given.
@@ -35,8 +43,13 @@ public struct RegistrationRequest: Codable, Sendable, Equatable {
         registeringVersion: String?,
         mcu: MCUInfo?,
         network: [NetworkInterface]?,
-        partitions: [PartitionEntry]?
+        partitions: [PartitionEntry]?,
+        manufacturing: ManufacturingFields = ManufacturingFields()
     ) {
+        self.region = manufacturing.region
+        self.fleetID = manufacturing.fleetID
+        self.firmwareVersion = manufacturing.firmwareVersion
+        self.factoryTest = manufacturing.factoryTest
         self.uuid = uuid
         self.productID = productID
         self.productHex = productHex

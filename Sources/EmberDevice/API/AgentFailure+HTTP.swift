@@ -31,6 +31,18 @@ extension APIError {
         case .decommissioned: self.init(status: .conflict, message: "Device decommissioned")
         case .rotationInProgress: self.init(status: .conflict, message: "Key rotation already in progress")
         case .rotationNeedsRegistration: self.init(status: .conflict, message: "Device not registered with the cloud")
+        case .invalidConfiguration(let errors): self.init(status: .badRequest, message: "Invalid configuration", errors: errors)
+        case .configFromNewerFirmware(let version):
+            self.init(
+                status: .conflict,
+                message: "The stored configuration is from a newer firmware (schema_version \(version)); flash that firmware again or factory-reset"
+            )
+        case .factoryChecksFailed(let failed):
+            self.init(
+                status: .conflict,
+                message: "Factory checks failed",
+                errors: Dictionary(failed.map { ($0, "failed") }, uniquingKeysWith: { first, _ in first })
+            )
         case .hardware(let error): self.init(error)
         case .visualToken(let decision): self.init(decision)
         }

@@ -5,9 +5,10 @@ struct CloudStatusBody: Encodable {
     var status: Int
 }
 
-/// The optional body of `POST /api/registration`.
+/// The optional body of `POST /api/registration`; `force` registers despite a failed factory test.
 struct RegistrationTarget: Decodable {
     var url: String?
+    var force: Bool?
 }
 
 /// `GET /api/registration`.
@@ -80,7 +81,8 @@ struct MCUBody: Encodable {
     }
 }
 
-/// The body of `POST /api/decommission`: the device's UUID, typed again as the confirmation.
+/// The body of `POST /api/decommission` and `POST /api/factory-reset`: the device's UUID, typed again as the
+/// confirmation.
 struct DecommissionConfirmation: Decodable {
     var uuid: String?
 }

@@ -114,8 +114,8 @@ struct HWRegController {
     @Sendable func register(_ request: Request, context: HWRegContext) async throws -> Response {
         try tokens.authorize(request, context)
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let url = body.readableBytes > 0 ? try WireDecoder.decode(RegistrationTarget.self, from: Data(buffer: body)).url : nil
-        try await agent.register(key: request.headers[.xRegistrationKey], url: url)
+        let target = body.readableBytes > 0 ? try WireDecoder.decode(RegistrationTarget.self, from: Data(buffer: body)) : nil
+        try await agent.register(key: request.headers[.xRegistrationKey], url: target?.url, force: target?.force ?? false)
         return Response(status: .noContent)
     }
 
@@ -153,7 +153,7 @@ struct HWRegController {
         let configuration = agent.configuration
         return try Self.json(
             VersionBody(
-                application: .init(name: HWRegAPI.applicationName, version: configuration.version, commit: configuration.commit),
+                application: .init(name: HWRegAPI.applicationName, version: await agent.firmwareVersion, commit: configuration.commit),
                 productHex: await agent.board.product.description
             )
         )

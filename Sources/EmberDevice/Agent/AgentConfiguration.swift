@@ -2,7 +2,7 @@ import EmberCore
 
 /// How an agent behaves: where the cloud is, how it signs, how it retries.
 public struct AgentConfiguration: Sendable {
-    /// The cloud's base URL; overrides (and is saved to) the device config. Nil: use the device config.
+    /// The cloud's base URL; saved to the device configuration at boot (a local change). Nil: the configuration's.
     public var cloudURL: String?
     /// Signature version of cloud requests: v2 for Ember, v1 for a FireFly cloud.
     public var signature: SignatureVersion = .v2
@@ -11,12 +11,12 @@ public struct AgentConfiguration: Sendable {
     /// Longest retry delay, in seconds.
     public var retryCap: Double = 60
     /// Seconds between automatic cloud backups (FireFly's `CLOUD_BACKUP_INTERVAL_SECONDS`); nil: the device
-    /// config's `cloud_backup_interval_seconds`, else 86,400. The first attempt comes 30 s after boot, or after
-    /// one interval when that is shorter.
+    /// configuration's `backup_interval_s`. The first attempt comes 30 s after boot, or after one interval when
+    /// that is shorter.
     public var backupInterval: Double?
-    /// Seconds between check-ins (the device config's `check_in_interval_s`, default 3,600); the registry's answer
-    /// may lower it, never below 10.
-    public var checkInInterval: Double = 3_600
+    /// Seconds between check-ins; nil: the device configuration's `check_in_interval_s`. The registry's answer may
+    /// lower it, never below 10.
+    public var checkInInterval: Double?
     /// The application's version, reported by `/api/version` and in the registration.
     public var version = "0.1.0"
     /// The application's commit.

@@ -46,6 +46,12 @@ public enum AgentFailure: Error, Equatable, Sendable {
     case rotationInProgress
     /// The device is not registered with a cloud, so there is no one to tell about a new key.
     case rotationNeedsRegistration
+    /// A configuration change was refused: the reason per field (dotted names).
+    case invalidConfiguration([String: String])
+    /// The stored configuration is from a newer firmware (this schema version); it is not overwritten.
+    case configFromNewerFirmware(Int)
+    /// The last factory test failed (these checks); registration needs `force`.
+    case factoryChecksFailed([String])
     /// No or the wrong visual token.
     case visualToken(VisualTokens.Decision)
 }

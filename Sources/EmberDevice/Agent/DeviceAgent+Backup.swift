@@ -164,10 +164,11 @@ extension DeviceAgent {
 
     /// Automatic backup on the agent's clock: the first attempt after 30 s (or one interval when shorter), then
     /// every interval. Skipped silently without `/backup.json`, an identity or the time; failures wait for the next tick.
-    func runBackupSchedule(interval: Double) async {
-        var delay = min(30, interval)
+    func runBackupSchedule() async {
+        var delay = min(30, backupInterval)
         while !Task.isCancelled {
             do { try await clock.sleep(for: delay, on: .backup) } catch { return }
+            let interval = backupInterval
             delay = interval
             guard LocalBackup(partition: board.config).exists, clockSynchronized, (try? board.identity()) != nil else { continue }
             event(.info, "Backup upload start")

@@ -28,10 +28,18 @@ extension DeviceAgent {
             return
         }
 
+        await loadConfig()
         let product = try? catalog.product(board.product)
         if product?.burnVDDSDIOFuses == true { await burnVDDSDIOFusesOnce() }
         runChecks(product: product)
-        if let cloudURL = configuration.cloudURL { try await saveCloudRoot(cloudURL) }
+        factoryTest = nil
+        if let cloudURL = configuration.cloudURL {
+            do {
+                try await saveCloudRoot(cloudURL)
+            } catch {
+                logger.error("the start-up cloud URL could not be saved", metadata: ["ember.error": "\(APIErrorText.of(error))"])
+            }
+        }
         let backup = LocalBackup(partition: board.config)
         _ = try? await offload { backup.repair() }
         refreshDisplay()
@@ -67,11 +75,10 @@ extension DeviceAgent {
     /// handed in, all child tasks. Returns true for a reboot (after the children ended), false when cancelled.
     private func runSession() async throws -> Bool {
         guard let commands else { return false }
-        let interval = configuration.backupInterval ?? DeviceSettings.load(from: board.config).cloudBackupIntervalSeconds ?? 86_400
         let reboot = await withDiscardingTaskGroup(returning: Bool.self) { group in
             group.addTask { await self.rotateTokens() }
             group.addTask { await self.synchronizeAndCheck() }
-            group.addTask { await self.runBackupSchedule(interval: interval) }
+            group.addTask { await self.runBackupSchedule() }
             var rebooting = false
             for await command in commands.stream {
                 switch command {
@@ -123,14 +130,19 @@ extension DeviceAgent {
     }
 
     /// The session's first job: wait for NTP, then check (or resume) the registration.
+    /// The boot's factory test runs once the clock is synchronized (or has failed to).
     private func synchronizeAndCheck() async {
-        guard await board.synchronizeClock(clock), !Task.isCancelled else {
-            if !Task.isCancelled { event(.notify, "NTP sync fail") }
+        let synchronized = await board.synchronizeClock(clock, servers: config.ntpServers)
+        guard !Task.isCancelled else { return }
+        guard synchronized else {
+            event(.notify, "NTP sync fail")
+            if !decommissioned { await runFactoryTest() }
             return
         }
         clockSynchronized = true
         bootTime = clock.epochSeconds() - Int64(clock.uptime() - bootUptime)
         event(.info, "Clock synchronized")
+        if !decommissioned { await runFactoryTest() }
         if decommissioned {
             await retryDecommissionNotice()
             return

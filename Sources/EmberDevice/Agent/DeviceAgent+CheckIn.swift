@@ -35,10 +35,10 @@ extension DeviceAgent {
     /// Checks in now, then every interval (the device's, lowered by the registry's answer, at least 10 s), until the
     /// session ends.
     func runCheckIns() async {
-        var interval = max(10, configuration.checkInInterval)
         await resumeKeyRotation()
         while !Task.isCancelled {
-            if let answered = await checkIn() { interval = max(10, min(configuration.checkInInterval, Double(answered))) }
+            var interval = max(10, checkInInterval)
+            if let answered = await checkIn() { interval = max(10, min(checkInInterval, Double(answered))) }
             do { try await clock.sleep(for: interval, on: .checkIn) } catch { return }
         }
     }
@@ -48,9 +48,9 @@ extension DeviceAgent {
     func checkIn(acting: Bool = true) async -> Int64? {
         guard !decommissioned, !decommissioning, let identity = try? board.identity(), let root = cloudRoot() else { return nil }
         let report = CheckInReport(
-            firmwareVersion: configuration.version,
-            configVersion: 1,
-            configHash: (try? board.config.read(DeviceSettings.file)).flatMap { $0 }.map { BackupETag.of($0) },
+            firmwareVersion: firmwareVersion,
+            configVersion: DeviceConfig.schemaVersion,
+            configHash: config.hash,
             keyEpoch: try? DeviceKeyStore(board: board).currentEpoch(),
             state: "operational",
             uptimeS: Int64(clock.uptime() - bootUptime)
@@ -98,12 +98,25 @@ extension DeviceAgent {
             } catch {
                 outcome = ("failed", APIErrorText.of(error))
             }
-        case .configure, .factoryReset:
-            outcome = ("failed", "\(action.type.rawValue) is not supported by this firmware (\(configuration.version))")
+        case .configure:
+            do {
+                let applied = try await updateConfig(action.config ?? .object([:]), source: .remote)
+                outcome = ("done", "config \(applied.hash)")
+            } catch {
+                outcome = ("failed", APIErrorText.of(error))
+            }
+        case .factoryReset:
+            do {
+                try await factoryReset(trigger: "remote")
+                outcome = ("done", "settings back to defaults")
+            } catch {
+                outcome = ("failed", APIErrorText.of(error))
+            }
         }
         let finished = FinishedAction(id: action.id, status: outcome.status, detail: String(outcome.detail.prefix(500)))
         await remember(finished)
         await report(finished, identity: identity, root: root)
+        if action.type == .factoryReset && finished.status == "done" { requestReboot(announce: false) }
     }
 
     /// Sends an action's result; a failure is retried at the next check-in (the action comes back until it lands).
@@ -140,6 +153,10 @@ extension DeviceAgent {
 /// The message a failure would carry over HTTP, for action results.
 public enum APIErrorText {
     public static func of(_ error: any Error) -> String {
-        (error as? AgentFailure).map { APIError($0).message } ?? "\(error)"
+        switch error as? AgentFailure {
+        case .invalidConfiguration(let errors)?: ConfigErrors(errors).summary
+        case let failure?: APIError(failure).message
+        case nil: "\(error)"
+        }
     }
 }

@@ -143,7 +143,7 @@ extension DeviceAgent {
         var attempt = 0
         while !Task.isCancelled, let marker = await readMarker() {
             if attempt > 0 {
-                let delay = min(configuration.retryCap, min(configuration.checkInInterval, configuration.retryBase * pow(2, Double(attempt - 1))))
+                let delay = min(configuration.retryCap, min(checkInInterval, configuration.retryBase * pow(2, Double(attempt - 1))))
                 do { try await clock.sleep(for: delay * Double.random(in: 0.5...1), on: .decommissionNotice) } catch { return }
             }
             attempt += 1

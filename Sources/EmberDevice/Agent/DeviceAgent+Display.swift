@@ -29,6 +29,9 @@ extension DeviceAgent {
     }
 
     func refreshDisplay() {
+        if displayPage != .status, config.display.timeoutS > 0, clock.uptime() - lastButtonPress >= Double(config.display.timeoutS) {
+            displayPage = .status
+        }
         let identity = try? board.identity()
         let wifi = board.macAddresses[.wifi]?.bytes.suffix(3).map { String(format: "%02X", $0) }.joined() ?? "000000"
         let state: String =
@@ -38,15 +41,52 @@ extension DeviceAgent {
             case .failed(let message, _, _): "check failed (\(message))"
             }
         let cloudLine: String = decommissioned ? "Decommissioned" : "Cloud: \(state)"
-        let lines: [String] = [
-            "FireFly-\(wifi)",
-            "IP: \(address)",
-            "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")",
-            identity.map { "PID: \($0.productHex.productID)" } ?? "0x\(String(board.product.description.dropFirst(2)))",
-            identity.map { "UUID: \(DeviceUUID.format($0.uuid))" } ?? "Unknown UUID",
-            "Token: \(tokens.current().token)",
-            cloudLine,
-        ]
+        let token = "Token: \(tokens.current().token)"
+        let lines: [String]
+        switch displayPage {
+        case .status:
+            lines = [
+                "FireFly-\(wifi)",
+                "IP: \(address)",
+                "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")",
+                identity.map { "PID: \($0.productHex.productID)" } ?? "0x\(String(board.product.description.dropFirst(2)))",
+                identity.map { "UUID: \(DeviceUUID.format($0.uuid))" } ?? "Unknown UUID",
+                token,
+                cloudLine,
+            ]
+        case .network:
+            lines = [
+                "Page: network",
+                "IP: \(address)",
+                "WiFi: \(board.macAddresses[.wifi]?.description ?? "-")",
+                "SSID: \(config.wifi.ssid.isEmpty ? "-" : config.wifi.ssid)",
+                "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")",
+                "BT: \(board.macAddresses[.bluetooth]?.description ?? "-")",
+                token,
+            ]
+        case .registration:
+            lines = [
+                "Page: registration",
+                identity.map { "UUID: \(DeviceUUID.format($0.uuid))" } ?? "Unknown UUID",
+                cloudLine,
+                "URL: \(config.cloud ?? "-")",
+                "Fleet: \(config.fleetID.isEmpty ? "-" : config.fleetID)",
+                "Region: \(config.region.isEmpty ? "-" : config.region)",
+                token,
+            ]
+        case .events:
+            lines = ["Page: events"] + log.events.suffix(5).map { "\($0.level.rawValue.prefix(1).uppercased()) \($0.text)" } + [token]
+        }
         board.display(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+/// The OLED's pages, cycled by a short press of the front-panel button.
+public enum DisplayPage: String, Sendable, CaseIterable {
+    case status, network, registration, events
+
+    var next: DisplayPage {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
     }
 }

@@ -34,6 +34,7 @@ extension DeviceAgent {
         }
         event(.notify, "Wrote device identity")
         logger.notice("identity burned", metadata: ["ember.device.uuid": "\(DeviceUUID.format(uuid))", "ember.device.product": "\(productHex)"])
+        try await writeInitialConfig(region: request.region, fleetID: request.fleetID)
         refreshDisplay()
         // FireFly checks as soon as an identity and the time are there; so does Ember.
         if clockSynchronized, let identity = try? board.identity(), let root = cloudRoot() {
@@ -42,13 +43,19 @@ extension DeviceAgent {
     }
 
     /// `POST /api/registration`: registers with the cloud using a registration key.
-    public func register(key: String?, url: String?) async throws(AgentFailure) {
+    /// `force` registers even when the last factory test failed.
+    public func register(key: String?, url: String?, force: Bool = false) async throws(AgentFailure) {
         let identity = try requireIdentity()
         guard !decommissioned else { throw .decommissioned }
         guard clockSynchronized else { throw .clockNotSynchronized }
         guard let key, key.count == 6 else { throw .invalidInput(WireError.registrationKeyHeader.message) }
-        if let url, !DeviceSettings.isValidCloudURL(url) { throw .invalidInput("Field url must be an http:// or https:// URL") }
-        guard let root = url ?? cloudRoot() else { throw .invalidInput("Field url is required: this device has no cloud configured") }
+        if let url, let problem = DeviceConfig.cloudURLProblem(url), !url.isEmpty { throw .invalidInput("Field url \(problem)") }
+        guard let root = url.flatMap({ $0.isEmpty ? nil : $0 }) ?? cloudRoot() else {
+            throw .invalidInput("Field url is required: this device has no cloud configured")
+        }
+        if let failed = factoryTest?.summary.failed?.filter(Self.registrationGateChecks.contains), !failed.isEmpty, !force {
+            throw .factoryChecksFailed(failed)
+        }
         guard !registering else { throw .registrationInProgress }
         registering = true
         defer { registering = false }
@@ -58,7 +65,11 @@ extension DeviceAgent {
         try await writePending(pending)
         board.checkpoint(.registrationMarkerWritten)
         let outcome: DeviceCloud.Registration
-        do { outcome = try await cloud.register(identity: identity, key: key, root: root) } catch { throw .hardware(error) }
+        do {
+            outcome = try await cloud.register(identity: identity, key: key, root: root, manufacturing: manufacturingFields)
+        } catch {
+            throw .hardware(error)
+        }
         switch outcome {
         case .accepted:
             try await finishRegistration(root: root)
@@ -125,7 +136,7 @@ extension DeviceAgent {
             }
             let outcome: DeviceCloud.Registration
             do {
-                outcome = try await cloud.register(identity: identity, key: pending.key, root: pending.url)
+                outcome = try await cloud.register(identity: identity, key: pending.key, root: pending.url, manufacturing: manufacturingFields)
             } catch {
                 await giveUpPending(pending, message: "Key derivation failed", error: error)
                 return
@@ -224,16 +235,14 @@ extension DeviceAgent {
         _ = try? await offload { () throws(HardwareError) in try partition.remove(Files.pendingRegistration) }
     }
 
-    /// The cloud base URL from the device config.
-    public func cloudRoot() -> String? {
-        DeviceSettings.load(from: board.config).cloudAPIRoot
-    }
-
-    func saveCloudRoot(_ root: String) async throws(AgentFailure) {
-        guard cloudRoot() != root else { return }
-        var settings = DeviceSettings.load(from: board.config)
-        settings.cloudAPIRoot = root
-        let partition = board.config
-        try await offload { [settings] () throws(HardwareError) in try settings.save(to: partition) }
+    /// Ember's fields of the registration body: region and fleet from the configuration, the firmware version, the
+    /// last factory test.
+    var manufacturingFields: ManufacturingFields {
+        ManufacturingFields(
+            region: config.region.isEmpty ? nil : config.region,
+            fleetID: config.fleetID.isEmpty ? nil : config.fleetID,
+            firmwareVersion: firmwareVersion,
+            factoryTest: factoryTest?.summary
+        )
     }
 }

@@ -53,6 +53,15 @@ public actor DeviceAgent {
     public internal(set) var decommissioned = false
     var decommissioning = false
     var rotating = false
+    /// The configuration in force, loaded at boot.
+    public internal(set) var config = DeviceConfig()
+    /// The stored configuration is from a newer firmware (this schema version): it is left untouched.
+    var configRefusedVersion: Int?
+    /// The last factory test's result; nil before it ran.
+    public internal(set) var factoryTest: FactoryTestReport?
+    /// The OLED page shown, and when the button was last pressed (uptime seconds).
+    public internal(set) var displayPage = DisplayPage.status
+    var lastButtonPress: Double = 0
     /// Callers of `reboot()` waiting for the next boot.
     var bootWaiters: [CheckedContinuation<Void, any Error>] = []
 
@@ -121,6 +130,11 @@ public actor DeviceAgent {
 
     /// The calls to the cloud, with this session's board.
     var cloud: DeviceCloud {
-        DeviceCloud(board: board, signature: configuration.signature, applicationVersion: configuration.version, clock: clock)
+        DeviceCloud(board: board, signature: configuration.signature, applicationVersion: firmwareVersion, clock: clock)
+    }
+
+    /// The version of the firmware running: the flashed one (`ember device flash`), else the agent's.
+    public var firmwareVersion: String {
+        board.firmwareVersion ?? configuration.version
     }
 }

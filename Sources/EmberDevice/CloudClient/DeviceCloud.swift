@@ -49,8 +49,24 @@ struct DeviceCloud: Sendable {
         RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds))
     }
 
-    /// The FireFly registration body, built from the board's facts.
-    func registrationBody(identity: IdentityBlock) throws(HardwareError) -> RegistrationRequest {
+    /// Why the cloud at `root` cannot be reached (nil: it answered, whatever the status) — the factory test's check.
+    func reachabilityProblem(root: String) async -> String? {
+        guard board.cloudReachable else { return "the network path to the cloud is down" }
+        do {
+            _ = try await RegistryClient(baseURL: root, timeout: .seconds(5)).send(.GET, "/health")
+            return nil
+        } catch {
+            return "no answer from \(root)"
+        }
+    }
+
+    /// The FireFly registration body, built from the board's facts, with Ember's manufacturing fields.
+    func registrationBody(
+        identity: IdentityBlock,
+        manufacturing: ManufacturingFields = ManufacturingFields()
+    ) throws(HardwareError)
+        -> RegistrationRequest
+    {
         let publicKey: DevicePublicKey
         do { publicKey = DevicePublicKey(try MasterKey.signingKey(scalar: board.deriveKey(.auth)).publicKey) } catch { throw .keyDerivationFailed }
         let mcu = board.mcu
@@ -75,14 +91,20 @@ struct DeviceCloud: Sendable {
                 idfVersion: mcu.sdkVersion
             ),
             network: board.networkInterfaces,
-            partitions: board.partitions
+            partitions: board.partitions,
+            manufacturing: manufacturing
         )
     }
 
     /// `POST {root}/devices/register` with the key; no signature (FireFly's protocol). Throws only for a local failure.
-    func register(identity: IdentityBlock, key: String, root: String) async throws(HardwareError) -> Registration {
+    func register(
+        identity: IdentityBlock,
+        key: String,
+        root: String,
+        manufacturing: ManufacturingFields = ManufacturingFields()
+    ) async throws(HardwareError) -> Registration {
         guard board.cloudReachable else { return .unavailable("Cloud unreachable") }
-        let body = try registrationBody(identity: identity)
+        let body = try registrationBody(identity: identity, manufacturing: manufacturing)
         do {
             let reply = try await client(root).register(body, key: key)
             switch reply.status {

@@ -18,6 +18,10 @@ public protocol Hardware: Sendable {
     var partitions: [PartitionEntry] { get }
     /// The configuration partition (`/configFS`): small files that survive restarts.
     var config: ConfigPartition { get }
+    /// The flashed firmware's version; nil: the agent's own version.
+    var firmwareVersion: String? { get }
+    /// The cloud URL built into the firmware (the configuration's default), or empty.
+    var defaultCloudURL: String { get }
 
     /// eFuse BLOCK1 as an identity; nil while the UUID bytes are blank.
     func identity() throws(HardwareError) -> IdentityBlock?
@@ -33,8 +37,8 @@ public protocol Hardware: Sendable {
     func probePeripherals() -> [Peripheral]
     /// Puts a screen on the OLED.
     func display(_ screen: String)
-    /// Waits for NTP on `clock`; false when the clock cannot be synchronized.
-    func synchronizeClock(_ clock: any DeviceClock) async -> Bool
+    /// Waits for NTP (`servers`, from the configuration) on `clock`; false when the clock cannot be synchronized.
+    func synchronizeClock(_ clock: any DeviceClock, servers: [String]) async -> Bool
     /// Free heap and PSRAM now, in bytes.
     func memory() -> MemoryStatus
     /// Whether the network path to the cloud is up.
@@ -73,6 +77,10 @@ public enum PowerCheckpoint: String, Sendable, Codable, CaseIterable {
     case rotationSubmitted = "rotation-submitted"
     /// The new key is the current one; the registry has not seen it used (it is still pending there).
     case rotationCurrent = "rotation-current"
+    /// A configuration change is complete in a temporary file; `settings.json` is still the old one.
+    case configTemporaryWritten = "config-temporary-written"
+    /// The new `settings.json` is in place; its last-known-good copy and history entry are not written yet.
+    case configWritten = "config-written"
 }
 
 /// A network interface of the board, in FireFly's fixed order.

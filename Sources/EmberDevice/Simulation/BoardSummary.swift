@@ -13,6 +13,8 @@ public struct BoardSummary: Encodable, Sendable {
     public var offlinePeripherals: [String]
     public var partitionTableMatches: Bool
     public var cloudAPIRoot: String?
+    /// The flashed firmware's version (`ember device flash`); nil: the agent's own.
+    public var firmwareVersion: String?
     public var registrationPending: Bool
     /// The board was decommissioned (it is in the factory state).
     public var decommissioned: Bool
@@ -34,6 +36,7 @@ public struct BoardSummary: Encodable, Sendable {
         case offlinePeripherals = "offline_peripherals"
         case partitionTableMatches = "partition_table_matches"
         case cloudAPIRoot = "cloud_api_root"
+        case firmwareVersion = "firmware_version"
         case registrationPending = "registration_pending"
         case decommissioned
         case decommissionPending = "decommission_pending"
@@ -56,7 +59,8 @@ public struct BoardSummary: Encodable, Sendable {
         offlinePeripherals = board.specification.peripherals.filter { !$0.online }.map { "\($0.kind.rawValue) \($0.addressText)" }
         let expected = (try? catalog.product(board.product).partitions) ?? []
         partitionTableMatches = DeviceAgent.partitionProblems(expected: expected, found: board.partitions).isEmpty
-        cloudAPIRoot = DeviceSettings.load(from: board.config).cloudAPIRoot
+        cloudAPIRoot = ConfigStore(partition: board.config, defaults: DeviceConfig(cloudURL: board.defaultCloudURL)).peek().cloud
+        firmwareVersion = board.firmwareVersion
         registrationPending = board.config.exists(DeviceAgent.Files.pendingRegistration)
         decommissioned = board.config.exists(DeviceAgent.Files.decommissioned)
         decommissionPending = board.config.exists(DeviceAgent.Files.pendingDecommission)
@@ -76,6 +80,7 @@ public struct BoardSummary: Encodable, Sendable {
             "partitions   \(partitionTableMatches ? "match the catalog" : "DO NOT match the catalog")",
             "peripherals  \(offlinePeripherals.isEmpty ? "all online" : "offline: " + offlinePeripherals.joined(separator: ", "))",
             "cloud        \(cloudAPIRoot ?? "not configured")",
+            "firmware     \(firmwareVersion ?? "the agent's own version")",
             "registration \(registrationPending ? "pending (the agent resumes it at boot)" : "no registration pending")"
                 + (lastCloudEvent.map { "; last cloud event '\($0.text)' at \($0.time)" } ?? ""),
             "lifecycle    "

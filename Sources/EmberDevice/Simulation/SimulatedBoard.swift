@@ -24,11 +24,17 @@ public final class SimulatedBoard: Hardware {
         public var partitions: [PartitionEntry]
         public var peripherals: [Peripheral]
         public var faults: Faults
+        /// The flashed firmware's version (`ember device flash`); nil: the agent's own.
+        public var firmwareVersion: String?
+        /// The firmware's built-in cloud URL (`ember device init --cloud`).
+        public var defaultCloudURL: String?
 
         enum CodingKeys: String, CodingKey {
             case productHex = "product_hex"
             case macAddresses = "mac_addresses"
             case mcu, partitions, peripherals, faults
+            case firmwareVersion = "firmware_version"
+            case defaultCloudURL = "default_cloud_url"
         }
     }
 
@@ -68,6 +74,8 @@ public final class SimulatedBoard: Hardware {
     public var mcu: MCUFacts { specification.mcu }
     public var partitions: [PartitionEntry] { specification.partitions }
     public var cloudReachable: Bool { !specification.faults.cloudUnreachable }
+    public var firmwareVersion: String? { specification.firmwareVersion }
+    public var defaultCloudURL: String { specification.defaultCloudURL ?? "" }
     public var macAddresses: [NetworkInterfaceName: MACAddress] {
         specification.macAddresses.compactMapValues { MACAddress($0) }
     }
@@ -79,7 +87,12 @@ public final class SimulatedBoard: Hardware {
 
     /// Creates a blank board of `product` in `folder` (which must not hold a board yet), with random MACs.
     @discardableResult
-    public static func create(product: Product, in folder: URL, wrongPartitionTable: Bool = false) throws -> SimulatedBoard {
+    public static func create(
+        product: Product,
+        in folder: URL,
+        wrongPartitionTable: Bool = false,
+        defaultCloudURL: String? = nil
+    ) throws -> SimulatedBoard {
         let board = folder.appendingPathComponent("board.json")
         guard !FileManager.default.fileExists(atPath: board.path) else {
             throw HardwareError.storage("\(folder.path) already holds a board; pick another folder")
@@ -97,7 +110,8 @@ public final class SimulatedBoard: Hardware {
             mcu: .esp32,
             partitions: wrongPartitionTable ? Self.wrongTable(product.partitions) : product.partitions,
             peripherals: product.peripherals,
-            faults: Faults()
+            faults: Faults(),
+            defaultCloudURL: defaultCloudURL
         )
         try Self.save(specification, to: board)
         try AtomicFile.write(Data(EFuseImage().bytes), to: folder.appendingPathComponent("efuse.bin"))
@@ -239,7 +253,9 @@ public final class SimulatedBoard: Hardware {
         logger.info("OLED: \(screen.split(separator: "\n").joined(separator: " | "))")
     }
 
-    public func synchronizeClock(_ clock: any DeviceClock) async -> Bool {
+    /// The simulated world's NTP answers for any server list unless the fault says otherwise.
+    public func synchronizeClock(_ clock: any DeviceClock, servers: [String]) async -> Bool {
+        logger.debug("NTP sync", metadata: ["ember.ntp.servers": "\(servers.joined(separator: ","))"])
         if specification.faults.clockNeverSyncs { return false }
         let delay = specification.faults.clockSyncDelaySeconds
         if delay > 0 {

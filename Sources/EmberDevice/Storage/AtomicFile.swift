@@ -7,8 +7,9 @@ import Glibc
 /// Crash-safe whole-file writes.
 enum AtomicFile {
     /// Writes `data` to a temporary file beside `url`, fsyncs it, renames it over `url` and fsyncs the folder
-    /// (without the fsyncs when not `durable`).
-    static func write(_ data: Data, to url: URL, durable: Bool = true) throws(HardwareError) {
+    /// (without the fsyncs when not `durable`). `beforeRename` runs with the new contents complete in the temporary
+    /// file (a power-loss checkpoint).
+    static func write(_ data: Data, to url: URL, durable: Bool = true, beforeRename: () -> Void = {}) throws(HardwareError) {
         let temporary = temporaryURL(for: url)
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storage("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
@@ -28,6 +29,7 @@ enum AtomicFile {
             unlink(temporary.path)
             throw .storage("cannot write \(url.lastPathComponent): \(String(cString: strerror(errno)))")
         }
+        beforeRename()
         guard rename(temporary.path, url.path) == 0 else {
             unlink(temporary.path)
             throw .storage("cannot replace \(url.lastPathComponent): \(String(cString: strerror(errno)))")

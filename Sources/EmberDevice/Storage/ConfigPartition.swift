@@ -37,9 +37,10 @@ public struct ConfigPartition: Sendable {
     }
 
     /// Replaces a file atomically. `durable: false` skips the fsyncs: the file still survives a crash of the process
-    /// (the rename is atomic), not necessarily a power loss — for logs written on every event.
-    public func write(_ name: String, _ data: Data, durable: Bool = true) throws(HardwareError) {
-        try AtomicFile.write(data, to: url(name), durable: durable)
+    /// (the rename is atomic), not necessarily a power loss — for logs written on every event. `beforeRename` runs
+    /// with the new contents complete in the temporary file.
+    public func write(_ name: String, _ data: Data, durable: Bool = true, beforeRename: () -> Void = {}) throws(HardwareError) {
+        try AtomicFile.write(data, to: url(name), durable: durable, beforeRename: beforeRename)
     }
 
     /// Removes a file; a missing file is not an error.
