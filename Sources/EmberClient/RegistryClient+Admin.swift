@@ -1,5 +1,8 @@
+import AsyncHTTPClient
 import EmberCore
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 extension RegistryClient {
@@ -18,12 +21,31 @@ extension RegistryClient {
         try expect(try await send(.DELETE, "/registration-keys/\(key)"), status: 204)
     }
 
-    /// One page of `GET /devices`; `state` is `registered` or `decommissioned` (nil: all).
-    public func devices(limit: Int = 100, after: String? = nil, state: String? = nil) async throws -> DevicePage {
+    /// One page of `GET /devices`, the devices `filter` matches.
+    public func devices(limit: Int = 100, after: String? = nil, filter: DeviceFilter = DeviceFilter()) async throws -> DevicePage {
         var path = "/devices?limit=\(limit)"
         if let after { path += "&after=\(after)" }
-        if let state { path += "&state=\(state)" }
+        if !filter.query.isEmpty { path += "&" + filter.query }
         return try decode(DevicePage.self, try await send(.GET, path), expecting: 200)
+    }
+
+    /// Streams `GET /devices/export` to `receive`, a chunk at a time as the registry sends it.
+    public func exportDevices(
+        format: ManufacturingExport.Format,
+        filter: DeviceFilter = DeviceFilter(),
+        receive: (ByteBuffer) async throws -> Void
+    ) async throws {
+        var request = HTTPClientRequest(url: baseURL + "/devices/export?format=\(format.rawValue)" + (filter.query.isEmpty ? "" : "&" + filter.query))
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await http.execute(request, timeout: .hours(24))
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1_024 * 1_024)
+            throw Failure(
+                status: Int(response.status.code),
+                message: Reply(status: Int(response.status.code), headers: [], body: Data(buffer: body)).message
+            )
+        }
+        for try await chunk in response.body { try await receive(chunk) }
     }
 
     /// `GET /devices/{uuid}` as raw JSON (the full manufacturing record).

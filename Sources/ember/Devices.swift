@@ -2,12 +2,14 @@ import ArgumentParser
 import EmberClient
 import EmberCore
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 
 /// `ember devices …`: the device registry over the admin API.
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and inspect registered devices; queue lifecycle actions.",
-        subcommands: [List.self, Show.self, Actions.self, Decommission.self, RotateKey.self, CancelAction.self]
+        subcommands: [List.self, Show.self, Export.self, Actions.self, Decommission.self, RotateKey.self, CancelAction.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -16,13 +18,10 @@ struct Devices: AsyncParsableCommand {
         @Option(help: "Devices per page.") var limit = 100
         @Option(help: "Start after this UUID (the previous page's last).") var after: String?
         @Flag(help: "Follow every page to the end.") var all = false
-        @Option(help: "Only devices in this state: registered or decommissioned.") var state: String?
+        @OptionGroup var filter: DeviceFilterOptions
 
         func validate() throws {
             guard (1...1_000).contains(limit) else { throw ValidationError("--limit must be 1…1000") }
-            if let state, state != "registered" && state != "decommissioned" {
-                throw ValidationError("--state must be registered or decommissioned")
-            }
         }
 
         func run() async throws {
@@ -30,7 +29,7 @@ struct Devices: AsyncParsableCommand {
                 var devices: [DeviceRecord] = []
                 var cursor = after
                 repeat {
-                    let page = try await client.devices(limit: limit, after: cursor, state: state)
+                    let page = try await client.devices(limit: limit, after: cursor, filter: filter.filter)
                     devices += page.devices
                     cursor = page.nextAfter
                 } while all && cursor != nil
@@ -41,15 +40,74 @@ struct Devices: AsyncParsableCommand {
             } else {
                 print(
                     Table.render(
-                        headers: ["UUID", "PRODUCT", "CLASS", "REGISTERED", "BY", "STATE", "LAST SEEN", "KEY"],
+                        headers: ["UUID", "PRODUCT", "CLASS", "REGISTERED", "BY", "STATE", "FLEET", "REGION", "FACTORY TEST", "LAST SEEN", "KEY"],
                         rows: devices.map {
                             [
                                 $0.uuid, $0.productID, $0.deviceClass, Table.time($0.registrationDate), $0.registeredBy, $0.state,
+                                $0.fleetID ?? "-", $0.region ?? "-", $0.factoryTest?.passed.map { $0 ? "passed" : "FAILED" } ?? "-",
                                 $0.lastCheckIn.map { Table.time($0.at) } ?? "never", String($0.keyEpoch),
                             ]
                         }
                     )
                 )
+            }
+        }
+    }
+
+    /// The filters of `list` and `export`.
+    struct DeviceFilterOptions: ParsableArguments {
+        @Option(help: "Only devices in this state: registered or decommissioned.") var state: String?
+        @Option(help: "Only this product, by hex (0x08062305).") var product: String?
+        @Option(help: "Only this fleet id.") var fleet: String?
+        @Option(help: "Only this region.") var region: String?
+        @Option(help: "Only UUIDs that start with this.") var q: String?
+
+        func validate() throws {
+            if let state, state != "registered" && state != "decommissioned" {
+                throw ValidationError("--state must be registered or decommissioned")
+            }
+            if let product, ProductHex(product) == nil { throw ValidationError("--product must be 0x and 8 hex digits, e.g. 0x08062305") }
+            if let fleet, let problem = ManufacturingFields.fleetIDProblem(fleet) { throw ValidationError("--fleet \(problem)") }
+            if let region, let problem = ManufacturingFields.regionProblem(region) { throw ValidationError("--region \(problem)") }
+        }
+
+        var filter: DeviceFilter {
+            DeviceFilter(
+                decommissioned: state.map { $0 == "decommissioned" },
+                productHex: product,
+                fleetID: fleet,
+                region: region,
+                uuidPrefix: q
+            )
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export every manufacturing record: CSV (header row first) or JSON lines, streamed.",
+            discussion: "Columns: \(ManufacturingExport.columns.joined(separator: ", "))."
+        )
+        @OptionGroup var options: ServerOptions
+        @Option(help: "csv or jsonl.") var format: String = "csv"
+        @OptionGroup var filter: DeviceFilterOptions
+        @Option(help: "Write to this file instead of standard output.") var out: String?
+
+        func validate() throws {
+            guard ManufacturingExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be csv or jsonl") }
+        }
+
+        func run() async throws {
+            let format = ManufacturingExport.Format(rawValue: format)!
+            let handle: FileHandle
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: nil) else { throw CommandFailure(description: "cannot create \(out)") }
+                handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            } else {
+                handle = .standardOutput
+            }
+            defer { if out != nil { try? handle.close() } }
+            try await options.call { client in
+                try await client.exportDevices(format: format, filter: filter.filter) { chunk in handle.write(Data(buffer: chunk)) }
             }
         }
     }

@@ -72,7 +72,7 @@ struct BadInputTests {
                 #expect(response.message?.isEmpty == false, "case \(index) has no JSON message")
             }
             #expect(try await test.store.registrationKey(key)?.spentAt == nil)
-            #expect(try await test.store.devices(limit: 10, after: nil, decommissioned: nil).isEmpty)
+            #expect(try await test.store.devices(limit: 10, after: nil, filter: DeviceFilter()).isEmpty)
         }
     }
 

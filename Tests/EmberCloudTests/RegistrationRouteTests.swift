@@ -66,7 +66,7 @@ struct RegistrationRouteTests {
             // The spent key still registers nothing else, not even the same UUID with another public key.
             #expect(try await client.register(SimulatedDevice(), key: key).status == .unauthorized)
             #expect(try await client.register(SimulatedDevice(uuid: device.uuid), key: key).status == .unauthorized)
-            #expect(try await test.store.devices(limit: 10, after: nil, decommissioned: nil).count == 1)
+            #expect(try await test.store.devices(limit: 10, after: nil, filter: DeviceFilter()).count == 1)
         }
     }
 
@@ -206,7 +206,7 @@ struct RegistrationRouteTests {
             }
             #expect(statuses.filter { $0 == 204 }.count == 1)
             #expect(statuses.filter { $0 == 401 }.count == 49)
-            #expect(try await test.store.devices(limit: 100, after: nil, decommissioned: nil).count == 1)
+            #expect(try await test.store.devices(limit: 100, after: nil, filter: DeviceFilter()).count == 1)
         }
     }
 

@@ -91,7 +91,7 @@ struct SharedGuardTests {
             }
             #expect(statuses.filter { $0 == 204 }.count == 1)
             #expect(statuses.allSatisfy { $0 == 204 || $0 == 401 || $0 == 429 })
-            #expect(try await test.store.devices(limit: 100, after: nil, decommissioned: nil).count == 1)
+            #expect(try await test.store.devices(limit: 100, after: nil, filter: DeviceFilter()).count == 1)
         }
     }
 }

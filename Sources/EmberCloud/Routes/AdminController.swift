@@ -1,5 +1,6 @@
 import EmberCore
 import Hummingbird
+import Logging
 
 /// Admin reads: `GET /devices`, `GET /devices/{uuid}` (admin or operator) and `GET /audit` (admin).
 struct AdminController {
@@ -8,6 +9,7 @@ struct AdminController {
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("devices", use: list)
+        group.get("devices/export", use: export)
         group.get("devices/{uuid}", use: show)
         group.get("audit", use: auditPage)
     }
@@ -18,9 +20,44 @@ struct AdminController {
         let page = try await devices.list(
             limit: limit,
             after: request.uri.queryParameters["after"].map(String.init),
-            state: request.uri.queryParameters["state"].map(String.init)
+            filter: try Self.filter(request)
         )
         return DevicePage(devices: page, nextAfter: page.count == limit ? page.last?.uuid : nil)
+    }
+
+    /// Streams every manufacturing record the filters match; nothing is buffered beyond one page.
+    @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let text = request.uri.queryParameters["format"].map(String.init) ?? "csv"
+        guard let format = ManufacturingExport.Format(rawValue: text) else { throw RegistryError.badRequest("format must be csv or jsonl") }
+        let filter = try Self.filter(request)
+        let devices = self.devices
+        let logger = context.logger
+        return Response(
+            status: .ok,
+            headers: [.contentType: format.contentType, .contentDisposition: "attachment; filename=\"devices.\(format.rawValue)\""],
+            body: ResponseBody { writer in
+                do {
+                    try await devices.export(format: format, filter: filter) { chunk in try await writer.write(ByteBuffer(string: chunk)) }
+                } catch {
+                    logger.error("device export ended early", metadata: ["ember.error": "\(error)"])
+                    throw error
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// The filters of `GET /devices` and the export: `state`, `product_hex`, `fleet_id`, `region`, `q`.
+    static func filter(_ request: Request) throws -> DeviceFilter {
+        let query = request.uri.queryParameters
+        return try Devices.filter(
+            state: query["state"].map(String.init),
+            productHex: query["product_hex"].map(String.init),
+            fleetID: query["fleet_id"].map(String.init),
+            region: query["region"].map(String.init),
+            q: query["q"].map(String.init)
+        )
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> DeviceRecord {

@@ -34,25 +34,69 @@ public struct Devices: Sendable {
         return device
     }
 
-    /// A page of devices; `state` is `registered`, `decommissioned` or nil for all.
-    func list(limit: Int, after: String?, state: String?) async throws -> [DeviceRecord] {
+    /// The filter of a list or an export from its query values, each checked: `state` is `registered` or
+    /// `decommissioned`, `q` the start of a UUID.
+    static func filter(state: String?, productHex: String?, fleetID: String?, region: String?, q: String?) throws -> DeviceFilter {
+        var filter = DeviceFilter()
+        switch state {
+        case nil: break
+        case "registered": filter.decommissioned = false
+        case "decommissioned": filter.decommissioned = true
+        default: throw RegistryError.badRequest("state must be registered or decommissioned")
+        }
+        if let productHex {
+            guard let hex = ProductHex(productHex) else { throw RegistryError.badRequest("product_hex must be 0x and 8 hex digits, e.g. 0x08062305") }
+            filter.productHex = hex.description
+        }
+        if let fleetID {
+            if let problem = ManufacturingFields.fleetIDProblem(fleetID) { throw RegistryError.badRequest("fleet_id \(problem)") }
+            filter.fleetID = fleetID
+        }
+        if let region {
+            if let problem = ManufacturingFields.regionProblem(region) { throw RegistryError.badRequest("region \(problem)") }
+            filter.region = region
+        }
+        if let q {
+            let prefix = q.lowercased()
+            guard (1...36).contains(prefix.count), prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                throw RegistryError.badRequest("q must be the start of a UUID: 1 to 36 hex digits and dashes")
+            }
+            filter.uuidPrefix = prefix
+        }
+        return filter
+    }
+
+    /// A page of the devices `filter` matches, after the UUID `after`.
+    func list(limit: Int, after: String?, filter: DeviceFilter) async throws -> [DeviceRecord] {
         var cursor: String?
         if let after {
             guard let uuid = DeviceUUID.parse(after) else { throw RegistryError.badRequest("after must be a device UUID") }
             cursor = DeviceUUID.format(uuid)
         }
-        let decommissioned: Bool?
-        switch state {
-        case nil: decommissioned = nil
-        case "registered": decommissioned = false
-        case "decommissioned": decommissioned = true
-        default: throw RegistryError.badRequest("state must be registered or decommissioned")
+        return try await store.devices(limit: limit, after: cursor, filter: filter).map(withUnwrittenCheckIn)
+    }
+
+    /// Every manufacturing record `filter` matches, in UUID order, handed to `write` a page at a time (the memory
+    /// used does not grow with the fleet).
+    func export(format: ManufacturingExport.Format, filter: DeviceFilter, write: (String) async throws -> Void) async throws {
+        if format == .csv { try await write(ManufacturingExport.header) }
+        var after: String?
+        while true {
+            let page = try await store.devices(limit: Self.exportPage, after: after, filter: filter)
+            var chunk = ""
+            for device in page { chunk += try ManufacturingExport.line(withUnwrittenCheckIn(device), format: format) }
+            if !chunk.isEmpty { try await write(chunk) }
+            guard page.count == Self.exportPage, let last = page.last else { return }
+            after = last.uuid
         }
-        return try await store.devices(limit: limit, after: cursor, decommissioned: decommissioned).map { device in
-            guard let unwritten = ledger.unwritten(uuid: device.uuid) else { return device }
-            var device = device
-            device.lastCheckIn = unwritten
-            return device
-        }
+    }
+
+    static let exportPage = 1_000
+
+    private func withUnwrittenCheckIn(_ device: DeviceRecord) -> DeviceRecord {
+        guard let unwritten = ledger.unwritten(uuid: device.uuid) else { return device }
+        var device = device
+        device.lastCheckIn = unwritten
+        return device
     }
 }

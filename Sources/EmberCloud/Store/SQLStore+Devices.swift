@@ -6,7 +6,7 @@ extension SQLStore {
     static let deviceColumns = [
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
         "mcu", "network", "partitions", "registration_date", "registered_by", "decommissioned_at", "last_seen_at", "firmware_version",
-        "config_version", "config_hash", "reported_state", "uptime_s",
+        "config_version", "config_hash", "reported_state", "uptime_s", "region", "fleet_id", "factory_test",
     ]
     /// The device columns and the active key's epoch, for `SELECT … FROM devices d`.
     static var deviceSelection: SQLQueryString {
@@ -18,7 +18,8 @@ extension SQLStore {
     /// The columns a registration writes, in the order of its values.
     static let registrationColumns = [
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
-        "mcu", "network", "partitions", "registration_date", "registered_by", "registration_key",
+        "mcu", "network", "partitions", "registration_date", "registered_by", "registration_key", "region", "fleet_id",
+        "firmware_version", "factory_test",
     ]
 
     public func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome {
@@ -29,6 +30,7 @@ extension SQLStore {
         let mcu = String(decoding: try encoder.encode(registration.mcu), as: UTF8.self)
         let network = String(decoding: try encoder.encode(registration.network), as: UTF8.self)
         let partitions = String(decoding: try encoder.encode(registration.partitions), as: UTF8.self)
+        let factoryTest = try registration.manufacturing.factoryTest.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
 
         // Another transaction may insert the same UUID with another key between our check and our insert (PostgreSQL
         // runs them in parallel): then this one rolls back, un-spending its key, and is decided again.
@@ -38,7 +40,7 @@ extension SQLStore {
                     registration,
                     uuid: uuid,
                     publicKey: publicKey,
-                    json: (mcu, network, partitions),
+                    json: (mcu, network, partitions, factoryTest),
                     key: key,
                     now: now,
                     by: actor
@@ -56,12 +58,13 @@ extension SQLStore {
         _ registration: DeviceRegistration,
         uuid: String,
         publicKey: String,
-        json: (String, String, String),
+        json: (String, String, String, String?),
         key: String,
         now: Int64,
         by actor: AuditActor
     ) async throws -> RegistrationOutcome {
-        let (mcu, network, partitions) = json
+        let (mcu, network, partitions, factoryTest) = json
+        let manufacturing = registration.manufacturing
         return try await provider.transaction { db in
             func usableKey(_ query: some SQLPredicateBuilder) {
                 _ = query.where("key", .equal, key).where(SQLColumn("spent_at"), .is, SQLLiteral.null)
@@ -111,7 +114,11 @@ extension SQLStore {
                     SQLBind(partitions),
                     SQLBind(now),
                     SQLBind(mintedBy),
-                    SQLBind(key)
+                    SQLBind(key),
+                    SQLBind(manufacturing.region),
+                    SQLBind(manufacturing.fleetID),
+                    SQLBind(manufacturing.firmwareVersion),
+                    SQLBind(factoryTest)
                 ).ignoringConflicts(with: "uuid").returning("uuid").first()
             guard inserted != nil else { throw ConcurrentRegistration() }
             try await db.insert(into: "device_keys").columns("uuid", "epoch", "public_key", "state", "created_at", "activated_at")
@@ -177,15 +184,20 @@ extension SQLStore {
         }
     }
 
-    public func devices(limit: Int, after: String?, decommissioned: Bool?) async throws -> [DeviceRecord] {
+    public func devices(limit: Int, after: String?, filter: DeviceFilter) async throws -> [DeviceRecord] {
         try await provider.read { db in
             var query = SQLQueryString("SELECT \(Self.deviceSelection) FROM devices d WHERE 1 = 1")
             if let after { query = query + " AND d.uuid > \(bind: after)" }
-            switch decommissioned {
+            switch filter.decommissioned {
             case true?: query = query + " AND d.decommissioned_at IS NOT NULL"
             case false?: query = query + " AND d.decommissioned_at IS NULL"
             case nil: break
             }
+            if let product = filter.productHex { query = query + " AND d.product_hex = \(bind: product)" }
+            if let fleet = filter.fleetID { query = query + " AND d.fleet_id = \(bind: fleet)" }
+            if let region = filter.region { query = query + " AND d.region = \(bind: region)" }
+            // The prefix holds only hex digits and dashes (checked by the service): no LIKE wildcard to escape.
+            if let prefix = filter.uuidPrefix { query = query + " AND d.uuid LIKE \(bind: prefix + "%")" }
             query = query + " ORDER BY d.uuid LIMIT \(bind: limit)"
             return try await db.raw(query).all().map(Self.deviceRecord)
         }
@@ -196,10 +208,12 @@ extension SQLStore {
         try await provider.transaction { db in
             for (uuid, checkIn) in checkIns.sorted(by: { $0.key < $1.key }) {
                 let report = checkIn.report
-                try await db.update("devices").set("last_seen_at", to: checkIn.at).set("firmware_version", to: report.firmwareVersion)
+                let update = db.update("devices").set("last_seen_at", to: checkIn.at)
                     .set("config_version", to: report.configVersion).set("config_hash", to: report.configHash)
                     .set("reported_state", to: report.state).set("uptime_s", to: report.uptimeS)
-                    .where("uuid", .equal, uuid).run()
+                // A report without a version keeps the registration's.
+                if let version = report.firmwareVersion { _ = update.set("firmware_version", to: version) }
+                try await update.where("uuid", .equal, uuid).run()
             }
         }
     }
@@ -266,6 +280,10 @@ extension SQLStore {
             decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self)
         )
         record.keyEpoch = try row.decode(column: "key_epoch", as: Int?.self) ?? 0
+        record.region = try row.decode(column: "region", as: String?.self)
+        record.fleetID = try row.decode(column: "fleet_id", as: String?.self)
+        record.firmwareVersion = try row.decode(column: "firmware_version", as: String?.self)
+        if try !row.decodeNil(column: "factory_test") { record.factoryTest = try json("factory_test", as: FactoryTestSummary.self) }
         if let seen = try row.decode(column: "last_seen_at", as: Int64?.self) {
             record.lastCheckIn = LastCheckIn(
                 at: seen,

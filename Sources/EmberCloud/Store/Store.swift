@@ -92,9 +92,8 @@ public protocol DeviceRepository: Sendable {
     func device(uuid: String) async throws -> DeviceRecord?
     /// The device's keys and status; with `countingOpenActions`, also whether actions wait for it (in the same read).
     func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential?
-    /// Devices ordered by UUID, after the given UUID (keyset pagination); only decommissioned ones, or only those in
-    /// service, when `decommissioned` is set.
-    func devices(limit: Int, after: String?, decommissioned: Bool?) async throws -> [DeviceRecord]
+    /// Devices ordered by UUID, after the given UUID (keyset pagination), those `filter` matches.
+    func devices(limit: Int, after: String?, filter: DeviceFilter) async throws -> [DeviceRecord]
     /// Stores what devices reported at their check-ins (batched: many devices in one transaction).
     func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws
     /// Decommissions a device from its own notice, or returns when it already was: in one transaction

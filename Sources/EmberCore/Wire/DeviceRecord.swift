@@ -25,6 +25,12 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var keyEpoch: Int = 0
     /// Every key the device has had; only the single-device view fills it in.
     public var keys: [DeviceKeyInfo]?
+    /// The manufacturing fields of the registration (lifecycle §5).
+    public var region: String?
+    public var fleetID: String?
+    /// The registration's firmware version, updated by every check-in that reports one.
+    public var firmwareVersion: String?
+    public var factoryTest: FactoryTestSummary?
 
     /// `registered` or `decommissioned`.
     public var state: String { decommissionedAt == nil ? "registered" : "decommissioned" }
@@ -48,6 +54,9 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         case reportedState = "reported_state"
         case uptimeS = "uptime_s"
         case keyEpoch = "key_epoch"
+        case region
+        case fleetID = "fleet_id"
+        case factoryTest = "factory_test"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +77,10 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         backup = try c.decodeIfPresent(BackupInfo.self, forKey: .backup)
         keyEpoch = try c.decodeIfPresent(Int.self, forKey: .keyEpoch) ?? 0
         keys = try c.decodeIfPresent([DeviceKeyInfo].self, forKey: .keys)
+        region = try c.decodeIfPresent(String.self, forKey: .region)
+        fleetID = try c.decodeIfPresent(String.self, forKey: .fleetID)
+        firmwareVersion = try c.decodeIfPresent(String.self, forKey: .firmwareVersion)
+        factoryTest = try c.decodeIfPresent(FactoryTestSummary.self, forKey: .factoryTest)
         if let seen = try c.decodeIfPresent(Int64.self, forKey: .lastSeenAt) {
             lastCheckIn = LastCheckIn(
                 at: seen,
@@ -101,7 +114,10 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         try c.encode(state, forKey: .state)
         try c.encode(keyEpoch, forKey: .keyEpoch)
         try c.encode(lastCheckIn?.at, forKey: .lastSeenAt)
-        try c.encode(lastCheckIn?.report.firmwareVersion, forKey: .firmwareVersion)
+        try c.encode(firmwareVersion ?? lastCheckIn?.report.firmwareVersion, forKey: .firmwareVersion)
+        try c.encode(region, forKey: .region)
+        try c.encode(fleetID, forKey: .fleetID)
+        try c.encode(factoryTest, forKey: .factoryTest)
         try c.encode(lastCheckIn?.report.configVersion, forKey: .configVersion)
         try c.encode(lastCheckIn?.report.configHash, forKey: .configHash)
         try c.encode(lastCheckIn?.report.state, forKey: .reportedState)
