@@ -173,7 +173,8 @@ struct DeviceCommand: AsyncParsableCommand {
 
     struct Fault: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inject or clear faults in a board; a running agent sees them at its next boot (POST /api/mcu/reboot)."
+            abstract:
+                "Inject or clear faults in a board; a running agent sees them at its next boot (POST /api/mcu/reboot), peripherals at the next probe (the factory test)."
         )
 
         @OptionGroup var board: BoardFolder

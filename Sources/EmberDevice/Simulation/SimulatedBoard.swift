@@ -244,8 +244,12 @@ public final class SimulatedBoard: Hardware {
 
     // MARK: Peripherals, display, clock, faults
 
+    /// Probes now: a peripheral taken offline (`ember device fault --offline`) since boot answers no more.
     public func probePeripherals() -> [Peripheral] {
-        specification.peripherals
+        guard let data = FileManager.default.contents(atPath: boardFile.path),
+            let current = try? JSONDecoder().decode(Specification.self, from: data)
+        else { return specification.peripherals }
+        return current.peripherals
     }
 
     public func display(_ screen: String) {

@@ -18,13 +18,23 @@ public struct DeviceConfig: Sendable, Equatable {
     public var display = Display()
 
     public struct WiFi: Sendable, Equatable {
-        public var ssid = ""
+        public var ssid: String
         /// The password sealed with the configfs key (FFCE, base64); nil when none is set.
         public var sealedPassword: String?
+
+        public init(ssid: String = "", sealedPassword: String? = nil) {
+            self.ssid = ssid
+            self.sealedPassword = sealedPassword
+        }
     }
 
     public struct Display: Sendable, Equatable {
-        public var timeoutS = 300
+        /// Seconds without a button press before the OLED goes back to its status page; 0: it stays.
+        public var timeoutS: Int
+
+        public init(timeoutS: Int = 300) {
+            self.timeoutS = timeoutS
+        }
     }
 
     /// The defaults: `cloudURL` is the firmware's default (`ember device init --cloud`), else empty.
@@ -68,7 +78,8 @@ public struct DeviceConfig: Sendable, Equatable {
     /// SHA-256 hex of the canonical file.
     public var hash: String { Self.hash(of: canonical) }
 
-    static func hash(of data: Data) -> String {
+    /// SHA-256 hex of `data`.
+    public static func hash(of data: Data) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
