@@ -98,6 +98,9 @@ final class EmberProcess: @unchecked Sendable {
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// The exit status (the signal's number after a kill); only meaningful once the process exited.
+    var exitStatus: Int32 { process.terminationStatus }
+
     /// Waits (bounded) for a process that is expected to die on its own; true when it exited.
     func waitForExit(timeout: Double = 20) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -78,20 +78,23 @@ public struct Devices: Sendable {
 
     /// Every manufacturing record `filter` matches, in UUID order, handed to `write` a page at a time (the memory
     /// used does not grow with the fleet).
-    func export(format: ManufacturingExport.Format, filter: DeviceFilter, write: (String) async throws -> Void) async throws {
+    func export(
+        format: ManufacturingExport.Format,
+        filter: DeviceFilter,
+        pageSize: Int = 1_000,
+        write: (String) async throws -> Void
+    ) async throws {
         if format == .csv { try await write(ManufacturingExport.header) }
         var after: String?
         while true {
-            let page = try await store.devices(limit: Self.exportPage, after: after, filter: filter)
+            let page = try await store.devices(limit: pageSize, after: after, filter: filter)
             var chunk = ""
             for device in page { chunk += try ManufacturingExport.line(withUnwrittenCheckIn(device), format: format) }
             if !chunk.isEmpty { try await write(chunk) }
-            guard page.count == Self.exportPage, let last = page.last else { return }
+            guard page.count == pageSize, let last = page.last else { return }
             after = last.uuid
         }
     }
-
-    static let exportPage = 1_000
 
     private func withUnwrittenCheckIn(_ device: DeviceRecord) -> DeviceRecord {
         guard let unwritten = ledger.unwritten(uuid: device.uuid) else { return device }
