@@ -104,25 +104,11 @@ public enum BackupBenchmark {
         let fsyncRate = try fsyncWrites(folder: folder, bytes: size, seconds: 2)
 
         progress("starting ember serve")
-        let port = try DeviceBenchmark.freePort()
         let token = "bench-backup-\(UUID().uuidString)"
-        let server = Process()
-        server.executableURL = options.binary
-        server.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port), "--database", "sqlite:\(folder.path)/bench.sqlite", "--quiet",
-            "--log-level", "warning",
-        ]
-        server.environment = ProcessInfo.processInfo.environment.merging(["EMBER_BOOTSTRAP_TOKEN": token]) { $1 }
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-        let deadline = Date().addingTimeInterval(20)
-        while !DeviceBenchmark.httpReady(port: port, path: "/health") {
-            guard server.isRunning, Date() < deadline else { throw Failure(description: "ember serve did not start on port \(port)") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let pid = String(server.processIdentifier)
+        let server = try await ServeProcess.start(binary: options.binary, folder: folder, token: token)
+        defer { server.stop() }
+        let port = server.port
+        let pid = server.pid
 
         var pool = HTTPClient.Configuration()
         pool.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.devices)
@@ -131,8 +117,6 @@ public enum BackupBenchmark {
             let figures = try await drive(http: http, port: port, token: token, pid: pid, options: options, size: size, progress: progress)
             let result = figures.finish(sealRate: sealRate, openRate: openRate, openssl: openssl, fsyncRate: fsyncRate)
             try await http.shutdown()
-            server.terminate()
-            server.waitUntilExit()
             return result
         } catch {
             try? await http.shutdown()
