@@ -9,7 +9,9 @@ import NIOFoundationCompat
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and inspect registered devices; queue lifecycle actions.",
-        subcommands: [List.self, Show.self, Export.self, Actions.self, Decommission.self, RotateKey.self, CancelAction.self]
+        subcommands: [
+            List.self, Show.self, Export.self, Actions.self, Configure.self, FactoryReset.self, Decommission.self, RotateKey.self, CancelAction.self,
+        ]
     )
 
     struct List: AsyncParsableCommand {
@@ -171,17 +173,61 @@ extension Devices {
         }
     }
 
-    struct RotateKey: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Ask a device to rotate its signing key at its next check-in."
-        )
+    /// The device and the reason of a queued action; queues it and says so.
+    struct ActionTarget: ParsableArguments {
         @OptionGroup var options: ServerOptions
         @Argument(help: "The device UUID.") var uuid: String
         @Option(help: "Why, for the audit log.") var reason = ""
 
+        func queue(_ type: ActionType, config: JSONValue? = nil) async throws {
+            let action = try await options.call { try await $0.queueAction(uuid, type, reason: reason, config: config) }
+            print(options.json ? try JSONOutput.encode(action) : "Queued \(type.rawValue) for \(action.uuid) (action #\(action.id)).")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask a device to rotate its signing key at its next check-in."
+        )
+        @OptionGroup var target: ActionTarget
+
         func run() async throws {
-            let action = try await options.call { try await $0.queueAction(uuid, .rotateKey, reason: reason) }
-            print(options.json ? try JSONOutput.encode(action) : "Queued rotate-key for \(action.uuid) (action #\(action.id)).")
+            try await target.queue(.rotateKey)
+        }
+    }
+
+    struct Configure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a configuration change (a JSON merge patch) for a device's next check-in.",
+            discussion: """
+                The device validates it as it validates a local change: an invalid patch ends `failed` with the \
+                per-field reasons (see `ember devices actions UUID`). Example: --patch '{"check_in_interval_s": 600}'.
+                """
+        )
+        @OptionGroup var target: ActionTarget
+        @Option(help: "The JSON merge patch (RFC 7386), an object.") var patch: String
+
+        func validate() throws {
+            guard case .object? = JSONValue(text: patch) else {
+                throw ValidationError("--patch must be a JSON object, e.g. '{\"region\": \"eu-west\"}'")
+            }
+        }
+
+        func run() async throws {
+            try await target.queue(.configure, config: JSONValue(text: patch))
+        }
+    }
+
+    struct FactoryReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "factory-reset",
+            abstract: "Ask a device to reset its settings to the defaults at its next check-in.",
+            discussion: "The device keeps its identity, keys, registration, logs and its cloud backup; its local backup and Wi-Fi are erased."
+        )
+        @OptionGroup var target: ActionTarget
+
+        func run() async throws {
+            try await target.queue(.factoryReset)
         }
     }
 

@@ -130,9 +130,18 @@ struct LifecycleTests {
                 #expect(try await cloud.store.backupInfo(uuid: uuid) == nil, "not pushed a second time")
 
                 try await device.scheduleIdle(.checkIn)
+                #expect(try await device.request(.patch, "/api/config", json: #"{"region":"eu-west"}"#).status == .ok)
+                #expect(Self.configFiles(device).isSuperset(of: ["backup.json", "backup.etag"]))
                 _ = try await cloud.admin.queueAction(uuid, .factoryReset)
                 try await device.runSchedule(.checkIn)
                 try await eventually { try await cloud.admin.actions(uuid).first?.state == .done }
+                // The reset by the registry: the local backup and the settings gone, the identity and logs kept.
+                try await eventually { Self.configFiles(device).isDisjoint(with: ["backup.json", "backup.etag"]) }
+                try await eventually { await device.agent.config.region == "" }
+                #expect(Self.configFiles(device).isSuperset(of: ["events.json", "config-history.json", "actions-done.json"]))
+                #expect(try await device.agent.identity() != nil)
+                let history = try await device.request(.get, "/api/config/history").json([ConfigChange].self)
+                #expect(history.first?.source == .reset)
             }
         }
     }

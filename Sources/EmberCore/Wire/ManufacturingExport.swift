@@ -33,6 +33,7 @@ public enum ManufacturingExport {
             record.keys = nil
             return String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
         case .csv:
+            let encoder = self.encoder
             func text<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
             let test = record.factoryTest
             return line([
@@ -48,10 +49,24 @@ public enum ManufacturingExport {
 
     /// Fields joined by commas; a field with a comma, a quote or a line break is quoted, its quotes doubled.
     static func line(_ fields: [String]) -> String {
-        fields.map { field in
-            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-        }.joined(separator: ",") + "\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.reduce(2) { $0 + $1.utf8.count + 3 })
+        for (index, field) in fields.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            let utf8 = field.utf8
+            guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+                bytes.append(contentsOf: utf8)
+                continue
+            }
+            bytes.append(0x22)
+            for byte in utf8 {
+                bytes.append(byte)
+                if byte == 0x22 { bytes.append(0x22) }
+            }
+            bytes.append(0x22)
+        }
+        bytes.append(contentsOf: [0x0D, 0x0A])
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static var encoder: JSONEncoder {

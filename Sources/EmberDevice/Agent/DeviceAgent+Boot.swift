@@ -21,6 +21,7 @@ extension DeviceAgent {
         logger.info("board booted", metadata: ["ember.device.product": "\(board.product)"])
         if await resumeDecommission() {
             decommissioned = true
+            config = configStore.defaults
             registration = .known(registered: false, checkedAt: clock.epochSeconds(), cloudRoot: "")
             event(.notify, "Decommissioned")
             refreshDisplay()

@@ -94,7 +94,12 @@ extension DeviceAgent {
     private func finishRegistration(root: String) async throws(AgentFailure) {
         board.checkpoint(.registrationAccepted)
         await removePending()
-        try await saveCloudRoot(root)
+        do {
+            try await saveCloudRoot(root)
+        } catch {
+            // The cloud accepted: the registration stands even when the configuration cannot take the URL now.
+            logger.error("the registration's cloud URL could not be saved", metadata: ["ember.error": "\(APIErrorText.of(error))"])
+        }
         registration = .known(registered: true, checkedAt: clock.epochSeconds(), cloudRoot: root)
         event(.info, "Cloud registered")
         refreshDisplay()
