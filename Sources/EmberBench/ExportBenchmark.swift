@@ -83,7 +83,7 @@ public enum ExportBenchmark {
         defer { server.stop() }
 
         progress("provisioning \(options.devices) devices, \(options.concurrency) at a time")
-        var provisioning = FleetProvisioning.Options(
+        let provisioning = FleetProvisioning.Options(
             server: server.baseURL,
             token: token,
             devices: options.devices,
