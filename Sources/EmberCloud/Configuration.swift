@@ -17,6 +17,9 @@ public struct RegistryConfiguration: Sendable {
     public var checkInInterval: Int64 = 3_600
     /// Log every request at info level.
     public var logRequests = true
+    /// Seconds a connection may stay idle — no request, or a request whose head has not arrived — before it is
+    /// closed (1 … 3,600).
+    public var idleTimeout: Int64 = 30
 
     public init() {}
 }

@@ -29,6 +29,7 @@ public enum RegistryServer {
     ) -> some ApplicationProtocol {
         Application(
             router: registry.buildRouter(logRequests: configuration.logRequests),
+            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Ember"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger

@@ -69,6 +69,8 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "Seconds between check-ins, at least 10 (default: the configuration's check_in_interval_s; the registry may ask for less).")
         var checkInInterval: Double?
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
+        @Option(help: "Seconds before an idle connection (or one whose request head never arrives) is closed, 1…3600.")
+        var idleTimeout: Double = 30
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -76,6 +78,7 @@ struct DeviceCommand: AsyncParsableCommand {
             if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud) { throw ValidationError("--cloud \(problem)") }
             if let backupInterval, backupInterval < 1 { throw ValidationError("--backup-interval must be at least 1 second") }
             if let checkInInterval, checkInInterval < 10 { throw ValidationError("--check-in-interval must be at least 10 seconds") }
+            guard (1...3_600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1…3600 seconds") }
         }
 
         func run() async throws {
@@ -91,6 +94,7 @@ struct DeviceCommand: AsyncParsableCommand {
             configuration.backupInterval = interval
             configuration.checkInInterval = checkInInterval
             configuration.version = Ember.configuration.version
+            configuration.idleTimeout = idleTimeout
             let agent = try DeviceAgent(configuration: configuration, logger: logger) {
                 try SimulatedBoard.open(folder, logger: logger)
             }

@@ -38,6 +38,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Do not log every request.")
     var quiet = false
 
+    @Option(
+        help:
+            "Seconds before an idle connection (or one whose request head never arrives) is closed, 1…3600. [env: EMBER_IDLE_TIMEOUT_SECONDS] (default: 30)"
+    )
+    var idleTimeout: Int?
+
     func run() async throws {
         var configuration = RegistryConfiguration()
         configuration.host = host ?? Environment.string("EMBER_HOST") ?? configuration.host
@@ -53,6 +59,8 @@ struct Serve: AsyncParsableCommand {
             try checkInInterval ?? Environment.integer("EMBER_CHECK_IN_INTERVAL_SECONDS") ?? Int(configuration.checkInInterval)
         )
         guard (10...86_400).contains(configuration.checkInInterval) else { throw ValidationError("the check-in interval must be 10…86400 seconds") }
+        configuration.idleTimeout = Int64(try idleTimeout ?? Environment.integer("EMBER_IDLE_TIMEOUT_SECONDS") ?? Int(configuration.idleTimeout))
+        guard (1...3_600).contains(configuration.idleTimeout) else { throw ValidationError("the idle timeout must be 1…3600 seconds") }
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
         configuration.logRequests = !quiet

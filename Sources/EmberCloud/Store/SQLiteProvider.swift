@@ -5,6 +5,10 @@ import SQLiteKit
 import SQLiteNIO
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The embedded database: one SQLite file in WAL mode, one writer connection behind a gate, a few reader connections.
 ///
 /// Readers on their own connections see only committed transactions, so a read never observes a
@@ -18,10 +22,12 @@ public final class SQLiteProvider: DatabaseProvider {
     private let nextReader = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
 
-    /// Opens (creating if needed) the database file and its folder.
+    /// Opens (creating if needed) the database file and its folder. The database holds live registration keys and
+    /// token hashes, so a folder Ember creates is 0700 and the file 0600; SQLite gives its `-wal` and `-shm` files
+    /// the database file's mode.
     public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteProvider {
         let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try restrictAccess(to: url, logger: logger)
         let writer = try await SQLiteConnection.open(storage: .file(path: url.path), logger: logger)
         do {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
@@ -37,6 +43,35 @@ public final class SQLiteProvider: DatabaseProvider {
         } catch {
             try? await writer.close()
             throw error
+        }
+    }
+
+    /// Creates the folder 0700 when missing and the database file 0600 (an empty file is a new database to
+    /// SQLite); an existing file and its `-wal`/`-shm` files are set to 0600. An existing folder others can read
+    /// is left as it is (it may be the operator's) and logged.
+    static func restrictAccess(to url: URL, logger: Logger) throws {
+        let folder = url.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } else if let mode = (try? FileManager.default.attributesOfItem(atPath: folder.path))?[.posixPermissions] as? Int, mode & 0o077 != 0,
+            mode & 0o1000 == 0  // a sticky folder such as /tmp is shared by design
+        {
+            logger.warning(
+                "the data folder is readable by other users; Ember keeps its files 0600, but `chmod 700` the folder",
+                metadata: ["ember.folder": "\(folder.path)", "ember.mode": "\(String(mode, radix: 8))"]
+            )
+        }
+        let descriptor = Glibc.open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+        } else if errno != EEXIST {
+            throw StoreError.unsupportedDatabase("cannot create the database file \(url.path): \(String(cString: strerror(errno)))")
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = url.path + suffix
+            if FileManager.default.fileExists(atPath: file) && chmod(file, 0o600) != 0 {
+                throw StoreError.unsupportedDatabase("cannot make \(file) private (chmod 600): \(String(cString: strerror(errno)))")
+            }
         }
     }
 

@@ -16,6 +16,7 @@ public enum DeviceServer {
     ) -> some ApplicationProtocol {
         Application(
             router: HWRegAPI.router(agent: agent),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(agent.configuration.idleTimeout * 1_000)))),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

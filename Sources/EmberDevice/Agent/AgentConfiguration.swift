@@ -17,6 +17,8 @@ public struct AgentConfiguration: Sendable {
     /// Seconds between check-ins; nil: the device configuration's `check_in_interval_s`. The registry's answer may
     /// lower it, never below 10.
     public var checkInInterval: Double?
+    /// Seconds before an idle HTTP connection (or one whose request head never arrives) is closed.
+    public var idleTimeout: Double = 30
     /// The application's version, reported by `/api/version` and in the registration.
     public var version = "0.1.0"
     /// The application's commit.

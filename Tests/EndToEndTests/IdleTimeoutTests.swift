@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Both servers close a connection that sends nothing, and one whose request head never completes.
+@Suite(.serialized)
+struct IdleTimeoutTests {
+    /// Connects to `port`, sends `bytes`, and waits up to `seconds` for the server to close; true when it did.
+    static func serverCloses(port: Int, after bytes: String, within seconds: Int) throws -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(socket >= 0)
+        defer { close(socket) }
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        if !bytes.isEmpty { _ = bytes.withCString { send(socket, $0, strlen($0), 0) } }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count == 0 { return true }  // closed by the server
+            if count < 0 { return errno == ECONNRESET }  // EAGAIN: still open when the wait ended
+        }
+    }
+
+    @Test func theRegistryClosesIdleAndHalfSentConnections() async throws {
+        try await withTemporaryFolder { folder in
+            let server = try await EmberProcess(database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, arguments: ["--idle-timeout", "1"])
+            #expect(try Self.serverCloses(port: server.port, after: "", within: 10), "an idle socket")
+            #expect(try Self.serverCloses(port: server.port, after: "GET /health HTTP/1.1\r\nHost: x\r\n", within: 10), "a half-sent head")
+            let refused = try await EmberProcess.run(["serve", "--idle-timeout", "0", "--database", "sqlite:\(folder.path)/x.sqlite"])
+            #expect(refused.status != 0 && refused.output.contains("the idle timeout must be 1…3600 seconds"), "\(refused.output)")
+            try await server.stop(signal: SIGTERM)
+        }
+    }
+
+    @Test func theDeviceAgentClosesIdleAndHalfSentConnections() async throws {
+        try await withTemporaryFolder { folder in
+            let board = folder.appendingPathComponent("board")
+            let made = try await EmberProcess.run(["device", "init", "--product", "FFC0806-2305", "--dir", board.path])
+            #expect(made.status == 0, "\(made.output)")
+            let agent = try await EmberProcess(
+                command: ["device", "run", "--dir", board.path, "--port", "0", "--idle-timeout", "1"],
+                folder: folder
+            )
+            #expect(try Self.serverCloses(port: agent.port, after: "", within: 10), "an idle socket")
+            #expect(try Self.serverCloses(port: agent.port, after: "POST /api/identity HTTP/1.1\r\nContent-Len", within: 10), "a half-sent head")
+            try await agent.stop(signal: SIGTERM)
+        }
+    }
+}
