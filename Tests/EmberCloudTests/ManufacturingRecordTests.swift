@@ -164,3 +164,68 @@ struct ManufacturingRecordTests {
         }
     }
 }
+
+/// Length limits count Unicode scalars (as FireFly's Python `len` does), so combining marks cannot hide in one
+/// character.
+struct LengthLimitTests {
+    static let hidden = "A" + String(repeating: "\u{0301}", count: 15_000)
+
+    @Test func registrationFieldsCountScalars() async throws {
+        #expect(Self.hidden.count == 1 && Self.hidden.unicodeScalars.count == 15_001)
+        try await TestRegistry.with(on: .sqlite) { test, client in
+            var body = try SimulatedDevice().registrationBody()
+            body.registeringApplication = Self.hidden
+            let refused = try await client.register(try JSONEncoder().encode(body), key: try await client.mintKey(test.adminToken))
+            #expect(refused.status == .badRequest && refused.message == "registering_application must be at most 128 characters")
+            body.registeringApplication = "Hardware Registration and Configuration"
+            body.firmwareVersion = Self.hidden
+            let version = try await client.register(try JSONEncoder().encode(body), key: try await client.mintKey(test.adminToken))
+            #expect(version.message == "firmware_version must be at most 128 characters")
+        }
+    }
+
+    @Test func tokenNamesCountScalars() async throws {
+        try await TestRegistry.with(on: .sqlite) { test, _ in
+            await #expect(throws: RegistryError.self) {
+                try await test.registry.tokens.create(name: Self.hidden, role: .operator, by: AuditActor(actor: "t", client: "t"))
+            }
+        }
+    }
+
+    @Test func identityAndActionLimitsCountScalars() throws {
+        let identity = IdentityRequest(
+            uuid: UUID().uuidString.lowercased(),
+            productID: "F" + String(repeating: "\u{0301}", count: 40),
+            productHex: "0x08062305"
+        )
+        #expect(throws: WireError("Field product_id is greater than 32 characters, see docs")) { try identity.validated() }
+        #expect(throws: WireError("reason must be at most 200 characters")) {
+            try ActionRequest(type: "backup-now", reason: Self.hidden).validated()
+        }
+        #expect(throws: WireError("detail must be at most 500 characters")) {
+            try ActionResultRequest(status: "done", detail: Self.hidden).validated()
+        }
+    }
+}
+
+/// A failed admin authentication is audited without the registration key in the path, and with a bounded subject.
+struct AuthFailureSubjectTests {
+    @Test(arguments: TestDatabase.all)
+    func theAuditRowMasksTheKeyAndCapsThePath(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let key = try await client.mintKey(test.adminToken)
+            let wrong: HTTPFields = [.authorization: "Bearer not-a-token-at-all"]
+            #expect(try await client.execute(uri: "/registration-keys/\(key)", method: .delete, headers: wrong).status == .unauthorized)
+            let long = "/devices/" + String(repeating: "x", count: 5_000)
+            #expect(
+                try await client.execute(uri: long, method: .get, headers: [.authorization: "Bearer \(String(repeating: "y", count: 20))"]).status
+                    == .unauthorized
+            )
+            let rows = try await test.store.auditEntries(limit: 100, after: nil).filter { $0.action == "auth.failed" }
+            let subjects = rows.map(\.subject)
+            #expect(subjects.contains("/registration-keys/\(key.prefix(2))****"), "\(subjects)")
+            #expect(!subjects.contains { $0.contains(key) })
+            #expect(rows.allSatisfy { $0.subject.unicodeScalars.count <= 128 })
+        }
+    }
+}

@@ -5,7 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// Both servers close a connection that sends nothing, and one whose request head never completes.
+/// Both servers close a connection that sends nothing, and one whose request head never completes; the agent's log
+/// never shows the visual token.
 @Suite(.serialized)
 struct IdleTimeoutTests {
     /// Connects to `port`, sends `bytes`, and waits up to `seconds` for the server to close; true when it did.
@@ -54,6 +55,10 @@ struct IdleTimeoutTests {
             )
             #expect(try Self.serverCloses(port: agent.port, after: "", within: 10), "an idle socket")
             #expect(try Self.serverCloses(port: agent.port, after: "POST /api/identity HTTP/1.1\r\nContent-Len", within: 10), "a half-sent head")
+            // The OLED shows the visual token; the agent's log does not.
+            let screen = try String(contentsOf: board.appendingPathComponent("display.txt"), encoding: .utf8)
+            let token = try #require(screen.split(separator: "\n").first { $0.hasPrefix("Token: ") }?.dropFirst(7))
+            #expect(agent.output.contains("Token: ******") && !agent.output.contains(String(token)))
             try await agent.stop(signal: SIGTERM)
         }
     }

@@ -19,7 +19,7 @@ struct AdminAuthMiddleware: RouterMiddleware {
             metrics.adminAuthFailure(header.isEmpty ? "missing" : "unknown")
             await audit.record(
                 reason: reason,
-                subject: request.uri.path,
+                subject: AuthFailureAudit.subject(path: request.uri.path),
                 by: AuditActor(actor: "anonymous", client: context.clientAddress),
                 now: clock.now()
             )

@@ -24,7 +24,7 @@ public struct AdminTokens: Sendable {
 
     /// Creates a token and returns its value, which is never stored or shown again.
     public func create(name: String, role: AdminRole, by actor: AuditActor, value: String? = nil) async throws -> String {
-        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
+        guard !name.isEmpty, name.unicodeScalars.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
             throw RegistryError.badRequest("token name must be 1–64 letters, digits, '-', '_', '.' or '@'")
         }
         let token = value ?? Self.generate()

@@ -1,3 +1,5 @@
+import EmberCore
+
 /// Writes auth failures to the audit log at most once per client and reason per minute, counting the rest.
 actor AuthFailureAudit {
     private struct Key: Hashable, Sendable {
@@ -28,6 +30,18 @@ actor AuthFailureAudit {
         let more = suppressed.removeValue(forKey: key) ?? 0
         let detail = more > 0 ? "\(reason) (+\(more) more in the last \(interval) s)" : reason
         try? await store.appendAudit([AuditEvent(at: now, by: actor, action: "auth.failed", subject: subject, detail: detail)])
+    }
+
+    /// A request path fit for the audit log: a registration key in it masked (`/registration-keys/AB****`), and at
+    /// most 128 characters.
+    static func subject(path: String) -> String {
+        var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for index in segments.indices.dropFirst() where segments[index - 1] == "registration-keys" {
+            segments[index] = RegistrationKey.masked(segments[index])
+        }
+        let joined = segments.joined(separator: "/")
+        let scalars = joined.unicodeScalars
+        return scalars.count <= 128 ? joined : String(String.UnicodeScalarView(scalars.prefix(127))) + "…"
     }
 
     /// Forgets the throttles whose interval is over (their suppressed counts go with them).

@@ -178,7 +178,7 @@ public struct ActionRequest: Codable, Sendable, Equatable {
     public func validated() throws(WireError) -> (type: ActionType, reason: String, config: JSONValue?) {
         guard let text = type, let type = ActionType(rawValue: text) else { throw WireError(ActionType.invalidMessage) }
         let reason = reason ?? ""
-        guard reason.count <= 200 else { throw WireError("reason must be at most 200 characters") }
+        guard reason.unicodeScalars.count <= 200 else { throw WireError("reason must be at most 200 characters") }
         switch (type, config) {
         case (.configure, .object?): return (type, reason, config)
         case (.configure, _): throw WireError("config must be a JSON object (a merge patch) for a configure action")
@@ -204,7 +204,7 @@ public struct ActionResultRequest: Codable, Sendable, Equatable {
             throw WireError("status must be done or failed")
         }
         let detail = detail ?? ""
-        guard detail.count <= 500 else { throw WireError("detail must be at most 500 characters") }
+        guard detail.unicodeScalars.count <= 500 else { throw WireError("detail must be at most 500 characters") }
         return (state, detail)
     }
 }

@@ -17,7 +17,8 @@ public struct DeviceRegistration: Sendable, Equatable {
 }
 
 extension RegistrationRequest {
-    /// Longest text Ember stores in any string field of a registration.
+    /// Longest text Ember stores in any string field of a registration, in Unicode scalars (Python's `len`, as
+    /// FireFly counts), so combining marks cannot hide inside one character.
     public static let maximumFieldLength = 128
 
     /// Checks the body in FireFly's order (required fields, then uuid, product_hex, public_key), then Ember's limits.
@@ -86,7 +87,7 @@ extension RegistrationRequest {
     }
 
     private static func checkLength(_ text: String?, _ field: String) throws(WireError) {
-        guard let text, text.count > maximumFieldLength else { return }
+        guard let text, text.unicodeScalars.count > maximumFieldLength else { return }
         throw WireError("\(field) must be at most \(maximumFieldLength) characters")
     }
 }

@@ -34,7 +34,7 @@ public struct IdentityRequest: Codable, Sendable, Equatable {
         guard uuid == uuid.lowercased(), let parsed = DeviceUUID.parse(uuid), DeviceUUID.bytes(of: parsed).contains(where: { $0 != 0 })
         else { throw WireError("Invalid uuid, see docs") }
         guard let productID else { throw WireError("Field product_id is required") }
-        guard productID.count <= 32 else { throw WireError("Field product_id is greater than 32 characters, see docs") }
+        guard productID.unicodeScalars.count <= 32 else { throw WireError("Field product_id is greater than 32 characters, see docs") }
         guard let productHex else { throw WireError("Field product_hex is required") }
         guard productHex.count == 10 else { throw WireError("Field product_hex must be exactly 10 characters") }
         guard let hex = ProductHex(productHex), hex.value != 0 else { throw WireError("Invalid product_hex, see docs") }

@@ -34,13 +34,13 @@ public struct ManufacturingFields: Sendable, Equatable {
 
     /// Why a region is refused: at most 32 of `a-z`, `0-9` and `-` (lifecycle §4).
     public static func regionProblem(_ value: String) -> String? {
-        value.count <= 32 && value.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+        value.unicodeScalars.count <= 32 && value.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
             ? nil : "must be at most 32 of a-z, 0-9 and -"
     }
 
     /// Why a fleet id is refused: at most 64 of `A-Z`, `a-z`, `0-9`, `.`, `_` and `-`.
     public static func fleetIDProblem(_ value: String) -> String? {
-        value.count <= 64
+        value.unicodeScalars.count <= 64
             && value.unicodeScalars.allSatisfy({
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
             })
@@ -53,7 +53,7 @@ public struct ManufacturingFields: Sendable, Equatable {
         let fleet = request.fleetID.flatMap { $0.isEmpty ? nil : $0 }
         if let region, let problem = regionProblem(region) { throw WireError("region \(problem)") }
         if let fleet, let problem = fleetIDProblem(fleet) { throw WireError("fleet_id \(problem)") }
-        if let version = request.firmwareVersion, version.count > RegistrationRequest.maximumFieldLength {
+        if let version = request.firmwareVersion, version.unicodeScalars.count > RegistrationRequest.maximumFieldLength {
             throw WireError("firmware_version must be at most \(RegistrationRequest.maximumFieldLength) characters")
         }
         if let test = request.factoryTest {

@@ -113,7 +113,8 @@ extension DeviceAgent {
                 outcome = ("failed", APIErrorText.of(error))
             }
         }
-        let finished = FinishedAction(id: action.id, status: outcome.status, detail: String(outcome.detail.prefix(500)))
+        let detail = String(String.UnicodeScalarView(outcome.detail.unicodeScalars.prefix(500)))
+        let finished = FinishedAction(id: action.id, status: outcome.status, detail: detail)
         await remember(finished)
         await report(finished, identity: identity, root: root)
         if action.type == .factoryReset && finished.status == "done" { requestReboot(announce: false) }

@@ -254,7 +254,9 @@ public final class SimulatedBoard: Hardware {
 
     public func display(_ screen: String) {
         try? AtomicFile.write(Data(screen.utf8), to: displayFile, durable: false)
-        logger.info("OLED: \(screen.split(separator: "\n").joined(separator: " | "))")
+        // The visual token authorizes whoever reads it: the screen shows it, the log does not.
+        let lines = screen.split(separator: "\n").map { $0.hasPrefix("Token: ") ? "Token: ******" : String($0) }
+        logger.info("OLED: \(lines.joined(separator: " | "))")
     }
 
     /// The simulated world's NTP answers for any server list unless the fault says otherwise.

@@ -171,7 +171,7 @@ extension DeviceConfig {
     public static func cloudURLProblem(_ url: String) -> String? {
         guard !url.isEmpty else { return nil }
         let problem = "must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost), or empty"
-        guard url.count <= 512, !url.contains(where: \.isWhitespace), let parsed = URL(string: url), let host = parsed.host,
+        guard url.utf8.count <= 512, !url.contains(where: \.isWhitespace), let parsed = URL(string: url), let host = parsed.host,
             !host.isEmpty
         else { return problem }
         switch parsed.scheme?.lowercased() {
