@@ -70,8 +70,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("port must be 0…65535") }
-        guard configuration.registrationKeyTTL > 0 else { throw ValidationError("the registration key TTL must be positive") }
-        guard configuration.signatureWindow > 0 else { throw ValidationError("the signature window must be positive") }
+        guard (1...31_536_000).contains(configuration.registrationKeyTTL) else {
+            throw ValidationError("the registration key TTL must be 1…31536000 seconds (a year)")
+        }
+        guard (1...3_600).contains(configuration.signatureWindow) else { throw ValidationError("the signature window must be 1…3600 seconds") }
         let level =
             try logLevel ?? Environment.string("EMBER_LOG_LEVEL").map {
                 guard let level = Logger.Level(rawValue: $0) else { throw ValidationError("EMBER_LOG_LEVEL: unknown level '\($0)'") }

@@ -24,7 +24,7 @@ struct TrustedProxyTests {
         #expect(proxies.contains("10.255.0.1") && !proxies.contains("11.0.0.1") && !proxies.contains("garbage"))
     }
 
-    @Test(arguments: ["10.0.0.0/33", "300.1.1.1", "10.0.0.0/x", "example.com"])
+    @Test(arguments: ["10.0.0.0/33", "300.1.1.1", "10.0.0.0/x", "example.com", "/", "10.0.0.0/", "/8", "10.0.0.0//8"])
     func malformedProxyListsAreRefused(list: String) {
         #expect(throws: RegistryError.self) { try TrustedProxies(list) }
     }

@@ -38,8 +38,16 @@ struct IdleTimeoutTests {
             let server = try await EmberProcess(database: "sqlite:\(folder.path)/ember.sqlite", folder: folder, arguments: ["--idle-timeout", "1"])
             #expect(try Self.serverCloses(port: server.port, after: "", within: 10), "an idle socket")
             #expect(try Self.serverCloses(port: server.port, after: "GET /health HTTP/1.1\r\nHost: x\r\n", within: 10), "a half-sent head")
-            let refused = try await EmberProcess.run(["serve", "--idle-timeout", "0", "--database", "sqlite:\(folder.path)/x.sqlite"])
-            #expect(refused.status != 0 && refused.output.contains("the idle timeout must be 1…3600 seconds"), "\(refused.output)")
+            // Values that would overflow or crash later are refused at start-up with what to fix.
+            for (arguments, message) in [
+                (["--idle-timeout", "0"], "the idle timeout must be 1…3600 seconds"),
+                (["--registration-key-ttl", "9223372036854775807"], "the registration key TTL must be 1…31536000 seconds (a year)"),
+                (["--signature-window", "9223372036854775807"], "the signature window must be 1…3600 seconds"),
+                (["--trusted-proxies", "/"], "trusted proxy '/' is not an IP address or CIDR block"),
+            ] {
+                let refused = try await EmberProcess.run(["serve", "--database", "sqlite:\(folder.path)/x.sqlite"] + arguments)
+                #expect(refused.status != 0 && refused.output.contains(message), "\(arguments): \(refused.output)")
+            }
             try await server.stop(signal: SIGTERM)
         }
     }

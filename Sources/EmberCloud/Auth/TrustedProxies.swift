@@ -37,7 +37,7 @@ public struct TrustedProxies: Sendable, Equatable {
     public init(_ list: String) throws {
         var blocks: [Block] = []
         for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            let parts = item.split(separator: "/", maxSplits: 1).map(String.init)
+            let parts = item.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let bytes = Self.bytes(of: parts[0]) else {
                 throw RegistryError.badRequest("trusted proxy '\(item)' is not an IP address or CIDR block")
             }
