@@ -109,10 +109,12 @@ final class EmberProcess: @unchecked Sendable {
     }
 
     /// Runs `ember <arguments>` to completion (bounded) and returns its exit status and output.
-    static func run(_ arguments: [String], timeout: Double = 30) async throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 30) async throws -> (status: Int32, output: String)
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -71,3 +71,21 @@ struct IdleTimeoutTests {
         }
     }
 }
+
+/// A restart with a bootstrap token that was revoked says what to do instead of failing on a constraint.
+struct BootstrapRestartTests {
+    @Test func aRevokedBootstrapTokenIsRefusedWithWhatToDo() async throws {
+        try await withTemporaryFolder { folder in
+            let database = "sqlite:\(folder.path)/ember.sqlite"
+            let token = "bootstrap-value-\(UUID().uuidString)"
+            let first = try await EmberProcess(database: database, folder: folder, environment: ["EMBER_BOOTSTRAP_TOKEN": token])
+            try await first.stop(signal: SIGTERM)
+            let revoked = try await EmberProcess.run(["admin", "token", "revoke", "bootstrap", "--database", database])
+            #expect(revoked.status == 0, "\(revoked.output)")
+            let again = try await EmberProcess.run(["serve", "--database", database, "--port", "0"], environment: ["EMBER_BOOTSTRAP_TOKEN": token])
+            #expect(again.status != 0)
+            #expect(again.output.contains("EMBER_BOOTSTRAP_TOKEN is the value of a revoked token and cannot be used again"), "\(again.output)")
+            #expect(!again.output.contains("UNIQUE") && !again.output.contains(token))
+        }
+    }
+}

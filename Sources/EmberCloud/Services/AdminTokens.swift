@@ -60,7 +60,14 @@ public struct AdminTokens: Sendable {
             suffix += 1
             name = "bootstrap-\(suffix)"
         }
-        _ = try await create(name: name, role: .admin, by: AuditActor(actor: "ember serve", client: "local"), value: token)
+        do {
+            _ = try await create(name: name, role: .admin, by: AuditActor(actor: "ember serve", client: "local"), value: token)
+        } catch StoreError.duplicateTokenValue {
+            throw RegistryError.badRequest(
+                "EMBER_BOOTSTRAP_TOKEN is the value of a revoked token and cannot be used again: set a new value (16+ characters), "
+                    + "or create an admin token with `ember admin token create --name NAME --role admin`"
+            )
+        }
         return true
     }
 }

@@ -5,6 +5,8 @@ extension SQLStore {
         try await provider.transaction { db in
             let existing = try await db.select().column("name").from("admin_tokens").where("name", .equal, name).first()
             guard existing == nil else { throw StoreError.duplicateName(name) }
+            let reused = try await db.select().column("name").from("admin_tokens").where("token_hash", .equal, hash).first()
+            guard reused == nil else { throw StoreError.duplicateTokenValue }
             try await db.insert(into: "admin_tokens").columns("name", "role", "token_hash", "created_at")
                 .values(SQLBind(name), SQLBind(role.rawValue), SQLBind(hash), SQLBind(audit.at)).run()
             try await insertAudit([audit], on: db)
