@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
 
 /// An HTTP client of the Ember registry: admin calls with a bearer token, device calls with signatures.
 public struct RegistryClient: Sendable {
@@ -31,8 +32,16 @@ public struct RegistryClient: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
 
+    /// The connection pool every client shares unless given another. It never follows a redirect: a request
+    /// carries a bearer token or a device's signature, which must not go to wherever a `Location` points.
+    public static let sharedHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
+
     /// A client of the registry at `baseURL` (e.g. `http://127.0.0.1:8080`), sharing `http`'s connection pool.
-    public init(baseURL: String, token: String? = nil, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    public init(baseURL: String, token: String? = nil, http: HTTPClient = RegistryClient.sharedHTTP, timeout: TimeAmount = .seconds(30)) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

@@ -1,0 +1,49 @@
+import EmberClient
+import EmberCore
+import EmberHTTP
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOHTTP1
+import Synchronization
+import Testing
+
+/// A cloud that answers with a redirect never receives the device's headers somewhere else: the agent does not
+/// follow redirects.
+struct RedirectTests {
+    @Test func deviceCallsDoNotFollowRedirects() async throws {
+        let hits = Mutex<[String]>([])
+        let target = Router()
+        target.get("/**") { request, _ in
+            hits.withLock { $0.append(request.uri.path) }
+            return "reached"
+        }
+        target.post("/**") { request, _ in
+            hits.withLock { $0.append(request.uri.path) }
+            return Response(status: .noContent)
+        }
+        try await Application(router: target, logger: quietLogger).test(.live) { targetClient in
+            let elsewhere = "http://127.0.0.1:\(try #require(targetClient.port))"
+            let redirector = Router()
+            redirector.on("/**", method: .get) { request, _ in
+                Response(status: .temporaryRedirect, headers: [.location: elsewhere + request.uri.path])
+            }
+            redirector.on("/**", method: .post) { request, _ in
+                Response(status: .temporaryRedirect, headers: [.location: elsewhere + request.uri.path])
+            }
+            try await Application(router: redirector, logger: quietLogger).test(.live) { redirectClient in
+                let cloud = "http://127.0.0.1:\(try #require(redirectClient.port))"
+                try await TestDevice.with(cloud: cloud) { device in
+                    try await device.provision()
+                    let response = try await device.request(.post, "/api/registration", headers: [.xRegistrationKey: "ABC123"])
+                    #expect(response.status == .badGateway, "\(response.message ?? "")")
+                    // The admin client does not follow either.
+                    let admin = try await RegistryClient(baseURL: cloud, token: "secret-admin-token").send(.GET, "/devices")
+                    #expect(admin.status == 307)
+                }
+            }
+        }
+        #expect(hits.withLock { $0 }.isEmpty, "the redirect target saw \(hits.withLock { $0 })")
+    }
+}
