@@ -47,3 +47,30 @@ struct RedirectTests {
         #expect(hits.withLock { $0 }.isEmpty, "the redirect target saw \(hits.withLock { $0 })")
     }
 }
+
+/// Seed 002's answers when the cloud does not know the device or holds no backup.
+struct CloudBackupContractTests {
+    @Test func aCloudThatDoesNotKnowTheDeviceIs409AndAMissingBackupIs404() async throws {
+        try await LiveCloud.with { home in
+            try await LiveCloud.with { stranger in
+                try await TestDevice.with(cloud: home.url) { device in
+                    try await device.register(with: home)
+                    #expect(try await device.request(.put, "/backup", json: #"{"site":"north"}"#).status == .noContent)
+                    let none = try await device.request(.delete, "/api/cloud-backup")
+                    #expect(none.status == .notFound && none.message == "No backup in the cloud for this device")
+                    #expect(try await device.request(.get, "/backup").status == .ok, "the local file stays when the cloud had none")
+
+                    // Pointed at a registry that never registered it: every backup call is 409, not 502.
+                    let moved = try await device.request(.patch, "/api/config", json: #"{"cloud_url":"\#(stranger.url)"}"#)
+                    #expect(moved.status == .ok)
+                    for (method, path) in [
+                        (HTTPRequest.Method.post, "/api/cloud-backup"), (.get, "/api/cloud-backup"), (.delete, "/api/cloud-backup"),
+                    ] {
+                        let response = try await device.request(method, path)
+                        #expect(response.status == .conflict && response.message == "Device not registered with the cloud", "\(method) \(path)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -69,7 +69,10 @@ struct DeviceController {
 
     @Sendable func deleteBackup(_ request: Request, context: AppRequestContext) async throws -> MessageBody {
         let device = try await authenticate(request, context: context, body: Data())
-        try await backups.delete(for: device, client: context.clientAddress)
+        // Seed 002: the device answers 404 when the cloud held no backup, so the registry says whether one existed.
+        guard try await backups.delete(for: device, client: context.clientAddress) else {
+            throw APIError(status: .notFound, message: "No backup found for this device")
+        }
         return MessageBody(message: "Backup deleted")
     }
 

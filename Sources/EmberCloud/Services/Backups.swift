@@ -69,13 +69,16 @@ public struct Backups: Sendable {
     }
 
     /// Deletes the device's backup; deleting nothing is fine (FireFly's idempotent DELETE).
-    func delete(for device: DeviceCredential, client: String) async throws {
+    /// Deletes the device's backup; false when it had none.
+    func delete(for device: DeviceCredential, client: String) async throws -> Bool {
         let audit = AuditEvent(
             at: clock.now(),
             by: AuditActor(actor: "device:\(device.uuid)", client: client),
             action: "backup.deleted",
             subject: device.uuid
         )
-        if try await store.deleteBackup(uuid: device.uuid, audit: audit) { metrics.backup("deleted") }
+        guard try await store.deleteBackup(uuid: device.uuid, audit: audit) else { return false }
+        metrics.backup("deleted")
+        return true
     }
 }

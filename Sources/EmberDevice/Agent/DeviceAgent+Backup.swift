@@ -93,6 +93,10 @@ extension DeviceAgent {
             timeoutSeconds: 30
         ).status
         switch status {
+        case 401:
+            // Seed 002: a cloud that does not know this device means it is not registered there.
+            event(.notify, "Backup up fail \(status)")
+            throw .backupNeedsRegistration
         case 200, 204, 304:
             log.resolve("Backup upload fail")
             event(.info, status == 304 ? "Backup unchanged" : "Backup uploaded OK")
@@ -118,6 +122,7 @@ extension DeviceAgent {
         switch reply.status {
         case 200: break
         case 404: throw .notFound("No backup in the cloud for this device")
+        case 401: throw .backupNeedsRegistration
         default:
             event(.notify, "Backup fetch fail")
             throw .cloudRefused(.backupFetch, status: reply.status, message: "")
@@ -156,6 +161,8 @@ extension DeviceAgent {
             event(.info, "Backup deleted")
         case 404:
             throw .notFound("No backup in the cloud for this device")
+        case 401:
+            throw .backupNeedsRegistration
         default:
             event(.notify, "Backup del fail")
             throw .cloudRefused(.backupDelete, status: status, message: "")
