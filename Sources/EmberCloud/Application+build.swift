@@ -18,6 +18,8 @@ public struct Registry: Sendable {
     let lifecycle: Lifecycle
     let checkIns = CheckInLedger()
     let authAudit: AuthFailureAudit
+    /// Failed registration keys and failed bearer tokens per client (separate counts).
+    let limiter: any FailureCounter
     let trustedProxies: TrustedProxies
     /// Every guard with expiring entries: the in-memory ones, or the shared tables on PostgreSQL.
     let guards: [any Sweepable]
@@ -49,6 +51,7 @@ public struct Registry: Sendable {
             self.guards = [memoryLimiter, cache, authAudit]
         }
         self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
+        self.limiter = limiter
         self.authAudit = authAudit
         self.authenticator = DeviceAuthenticator(
             store: store,
@@ -102,7 +105,9 @@ public struct Registry: Sendable {
         OperationsController(health: Health(store: store), metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)
         DeviceController(authenticator: authenticator, devices: devices, backups: backups, lifecycle: lifecycle).addRoutes(to: router)
-        let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, clock: clock))
+        let admin = router.group().add(
+            middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, limiter: limiter, clock: clock)
+        )
         RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
         AdminController(devices: devices, audit: AuditLog(store: store)).addRoutes(to: admin)
         ActionController(lifecycle: lifecycle).addRoutes(to: admin)

@@ -15,13 +15,18 @@ struct DataFilePermissionTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let path = root.appendingPathComponent("ember-data/ember.sqlite").path
         let store = SQLStore(provider: try await SQLiteProvider.open(path: path, logger: TestRegistry.logger))
-        try await store.migrate(now: 1_700_000_000)
-        try await store.createAdminToken(
-            name: "t",
-            role: .admin,
-            hash: String(repeating: "a", count: 64),
-            audit: AuditEvent(at: 1, by: AuditActor(actor: "test", client: "local"), action: "token.created", subject: "t")
-        )
+        do {
+            try await store.migrate(now: 1_700_000_000)
+            try await store.createAdminToken(
+                name: "t",
+                role: .admin,
+                hash: String(repeating: "a", count: 64),
+                audit: AuditEvent(at: 1, by: AuditActor(actor: "test", client: "local"), action: "token.created", subject: "t")
+            )
+        } catch {
+            try? await store.close()
+            throw error
+        }
         #expect(try Self.mode(root.appendingPathComponent("ember-data").path) == 0o700)
         for suffix in ["", "-wal", "-shm"] {
             #expect(try Self.mode(path + suffix) == 0o600, "ember.sqlite\(suffix)")
@@ -42,8 +47,8 @@ struct DataFilePermissionTests {
         }
         let again = SQLStore(provider: try await SQLiteProvider.open(path: path, logger: TestRegistry.logger))
         #expect(try Self.mode(path) == 0o600)
-        let tokens = try await again.adminTokens()
-        #expect(tokens.isEmpty, "the database still opens")
+        let tokens = try? await again.adminTokens()
+        #expect(tokens?.isEmpty == true, "the database still opens")
         try await again.close()
     }
 }

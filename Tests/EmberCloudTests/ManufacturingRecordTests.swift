@@ -229,3 +229,25 @@ struct AuthFailureSubjectTests {
         }
     }
 }
+
+/// Wrong bearer tokens are limited per client like wrong registration keys.
+struct BearerThrottleTests {
+    @Test(arguments: TestDatabase.all)
+    func wrongTokensPastTheLimitGet429EvenWithTheRightOne(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            for _ in 0..<20 {
+                #expect(try await client.get("/devices", token: nil).status == .unauthorized, "no token is not an attempt")
+            }
+            #expect(try await client.get("/devices", token: test.adminToken).status == .ok)
+            for attempt in 0..<10 {
+                #expect(try await client.get("/devices", token: "guess-\(attempt)-\(UUID().uuidString)").status == .unauthorized)
+            }
+            let limited = try await client.get("/devices", token: test.adminToken)
+            #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
+            #expect(limited.message?.hasPrefix("Too many failed token attempts; try again in ") == true)
+            #expect(try await client.register(SimulatedDevice(), key: "ABC123").status != .tooManyRequests, "registration keys count apart")
+            test.clock.advance(by: 61)
+            #expect(try await client.get("/devices", token: test.adminToken).status == .ok, "after the window")
+        }
+    }
+}

@@ -52,12 +52,17 @@ struct LiveCloud: Sendable {
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 logger: quietLogger
             )
-            let result = try await app.test(.live) { client in
-                let url = "http://127.0.0.1:\(try #require(client.port))"
-                return try await body(LiveCloud(url: url, admin: RegistryClient(baseURL: url, token: token), store: store))
+            do {
+                let result = try await app.test(.live) { client in
+                    let url = "http://127.0.0.1:\(try #require(client.port))"
+                    return try await body(LiveCloud(url: url, admin: RegistryClient(baseURL: url, token: token), store: store))
+                }
+                try await store.close()
+                return result
+            } catch {
+                try? await store.close()  // a failing test must not also crash the run on an unclosed connection
+                throw error
             }
-            try await store.close()
-            return result
         }
     }
 }

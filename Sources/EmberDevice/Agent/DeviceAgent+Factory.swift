@@ -39,6 +39,8 @@ extension DeviceAgent {
     /// is kept for the registration gate.
     @discardableResult
     public func runFactoryTest() async -> FactoryTestReport {
+        factoryTestRuns += 1
+        let run = factoryTestRuns
         let product = try? catalog.product(board.product)
         runChecks(product: product)
         var results: [FactoryCheck] = []
@@ -61,7 +63,8 @@ extension DeviceAgent {
             add("cloud_reachable", true, "skipped: no cloud configured yet (given at registration)")
         }
         let report = FactoryTestReport(passed: results.allSatisfy(\.passed), ranAt: eventTime(), results: results)
-        factoryTest = report
+        // The last run started is the one the gate uses: an earlier run still waiting for the cloud does not overwrite it.
+        if run == factoryTestRuns { factoryTest = report }
         if !report.passed {
             // Each failed check logs its own error; this says the suite as a whole did not pass.
             event(.notify, "Factory test fail")

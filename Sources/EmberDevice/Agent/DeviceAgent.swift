@@ -59,6 +59,8 @@ public actor DeviceAgent {
     var configRefusedVersion: Int?
     /// The last factory test's result; nil before it ran.
     public internal(set) var factoryTest: FactoryTestReport?
+    /// Factory test runs started; the newest one's result is kept.
+    var factoryTestRuns = 0
     /// The OLED page shown, and when the button was last pressed (uptime seconds).
     public internal(set) var displayPage = DisplayPage.status
     var lastButtonPress: Double = 0
