@@ -32,7 +32,7 @@ public struct FleetMember: Codable, Sendable, Equatable {
 }
 
 /// A fleet failure the user can fix: a file that cannot be written or read, a malformed line.
-public struct FleetError: Error, CustomStringConvertible, Sendable {
+public struct FleetError: Error, CustomStringConvertible, Sendable, Equatable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
@@ -42,10 +42,18 @@ public final class FleetWriter: Sendable {
     private let descriptor: Mutex<Int32>
     public let path: String
 
-    /// Creates (or truncates) the file with mode 0600.
+    /// Creates (or truncates) the file with mode 0600: the file holds every device's master key. A symbolic link is
+    /// refused (it could point at a file an attacker reads), and an existing file's looser mode is tightened.
     public init(path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FleetError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw FleetError("\(path) is a symbolic link; give the fleet file's real path") }
+            throw FleetError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        guard fchmod(fd, 0o600) == 0 else {
+            POSIX.close(fd)
+            throw FleetError("cannot make \(path) private (chmod 600): \(String(cString: strerror(errno)))")
+        }
         self.descriptor = Mutex(fd)
         self.path = path
     }

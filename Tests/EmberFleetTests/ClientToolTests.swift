@@ -28,6 +28,23 @@ struct ClientToolTests {
         #expect(LatencyHistogram([0, 1, 255, UInt64.max]).milliseconds(1) == Double(UInt64.max) / 1e6, "extremes do not trap")
     }
 
+    @Test func theFleetFileIsPrivateAndNeverWrittenThroughALink() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-fleet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let existing = folder.appendingPathComponent("old.jsonl").path
+        FileManager.default.createFile(atPath: existing, contents: Data("old\n".utf8), attributes: [.posixPermissions: 0o644])
+        try FleetWriter(path: existing).close()
+        let mode = try FileManager.default.attributesOfItem(atPath: existing)[.posixPermissions] as? Int
+        #expect(mode.map { $0 & 0o777 } == 0o600, "an existing file's mode is tightened")
+
+        let target = folder.appendingPathComponent("elsewhere").path
+        let link = folder.appendingPathComponent("link.jsonl").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(throws: FleetError("\(link) is a symbolic link; give the fleet file's real path")) { try FleetWriter(path: link) }
+        #expect(!FileManager.default.fileExists(atPath: target), "nothing was written through the link")
+    }
+
     @Test func fleetFilesRoundTripAndBadLinesAreNamed() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-fleet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
