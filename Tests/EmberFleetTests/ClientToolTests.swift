@@ -33,7 +33,7 @@ struct ClientToolTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let existing = folder.appendingPathComponent("old.jsonl").path
-        FileManager.default.createFile(atPath: existing, contents: Data("old\n".utf8), attributes: [.posixPermissions: 0o644])
+        #expect(FileManager.default.createFile(atPath: existing, contents: Data("old\n".utf8), attributes: [.posixPermissions: 0o644]))
         try FleetWriter(path: existing).close()
         let mode = try FileManager.default.attributesOfItem(atPath: existing)[.posixPermissions] as? Int
         #expect(mode.map { $0 & 0o777 } == 0o600, "an existing file's mode is tightened")
