@@ -130,8 +130,13 @@ struct DeviceCommand: AsyncParsableCommand {
             guard let uuid = summary.uuid else { throw CommandFailure(description: "the board has no identity: there is nothing to decommission") }
             let notified: Bool
             if let link = AgentLink.running(in: folder) {
-                let reply = try await link.call(.POST, "/api/decommission", json: Data(#"{"uuid":"\#(uuid)"}"#.utf8), board: folder)
-                guard reply.status == 200 else { throw CommandFailure(description: "the agent refused: \(reply.message) (HTTP \(reply.status))") }
+                let reply = try await DeviceCommand.callAgent(
+                    link,
+                    .POST,
+                    "/api/decommission",
+                    json: Data(#"{"uuid":"\#(uuid)"}"#.utf8),
+                    board: board
+                )
                 notified = String(decoding: reply.body, as: UTF8.self).contains(#""notified":true"#)
             } else {
                 let logger = LoggingSetup.bootstrap(level: .warning)
@@ -157,8 +162,7 @@ struct DeviceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let link = try DeviceCommand.runningAgent(board)
-            let reply = try await link.call(.POST, "/api/keys/rotate", board: board.url)
-            guard reply.status == 200 else { throw CommandFailure(description: "the agent refused: \(reply.message) (HTTP \(reply.status))") }
+            let reply = try await DeviceCommand.callAgent(link, .POST, "/api/keys/rotate", board: board)
             print("Rotated: \(String(decoding: reply.body, as: UTF8.self))")
         }
     }

@@ -30,20 +30,11 @@ extension DeviceCommand {
             let link = try DeviceCommand.runningAgent(board)
             let reply =
                 if let patch {
-                    try await link.call(.PATCH, "/api/config", json: Data(patch.utf8), board: board.url)
+                    try await DeviceCommand.callAgent(link, .PATCH, "/api/config", json: Data(patch.utf8), board: board)
                 } else {
-                    try await link.call(.GET, history ? "/api/config/history" : "/api/config", board: board.url)
+                    try await DeviceCommand.callAgent(link, .GET, history ? "/api/config/history" : "/api/config", board: board)
                 }
-            guard reply.status == 200 else {
-                let errors = (try? JSONDecoder().decode(FieldErrors.self, from: reply.body))?.errors ?? [:]
-                let lines = errors.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }
-                throw CommandFailure(description: (["the agent refused: \(reply.message) (HTTP \(reply.status))"] + lines).joined(separator: "\n"))
-            }
             print(try JSONOutput.encode(JSONDecoder().decode(JSONValue.self, from: reply.body)))
-        }
-
-        private struct FieldErrors: Decodable {
-            var errors: [String: String]?
         }
     }
 
@@ -113,14 +104,37 @@ extension DeviceCommand {
 
         func run() async throws {
             let link = try DeviceCommand.runningAgent(board)
-            let reply = try await link.call(.POST, "/api/factory-test", board: board.url)
-            guard reply.status == 200 else { throw CommandFailure(description: "the agent refused: \(reply.message) (HTTP \(reply.status))") }
+            let reply = try await DeviceCommand.callAgent(link, .POST, "/api/factory-test", board: board)
             let report = try JSONDecoder().decode(FactoryTestReport.self, from: reply.body)
             for result in report.results {
                 print("\(result.passed ? "pass" : "FAIL")  \(result.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(result.detail)")
             }
             guard report.passed else { throw ExitCode(1) }
         }
+    }
+
+    /// Calls the running agent; a status other than 200 is a failure with the agent's message (and its per-field
+    /// reasons, when it gave them).
+    static func callAgent(
+        _ link: AgentLink,
+        _ method: HTTPMethod,
+        _ path: String,
+        json: Data? = nil,
+        board: BoardFolder
+    ) async throws
+        -> RegistryClient.Reply
+    {
+        let reply = try await link.call(method, path, json: json, board: board.url)
+        guard reply.status == 200 else {
+            let errors = (try? JSONDecoder().decode(FieldErrors.self, from: reply.body))?.errors ?? [:]
+            let lines = errors.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }
+            throw CommandFailure(description: (["the agent refused: \(reply.message) (HTTP \(reply.status))"] + lines).joined(separator: "\n"))
+        }
+        return reply
+    }
+
+    private struct FieldErrors: Decodable {
+        var errors: [String: String]?
     }
 
     /// The agent serving the board, or a failure that says how to start one.
