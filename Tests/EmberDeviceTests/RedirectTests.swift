@@ -1,5 +1,6 @@
 import EmberClient
 import EmberCore
+import EmberDevice
 import EmberHTTP
 import Foundation
 import HTTPTypes
@@ -54,15 +55,20 @@ struct CloudBackupContractTests {
         try await LiveCloud.with { home in
             try await LiveCloud.with { stranger in
                 try await TestDevice.with(cloud: home.url) { device in
-                    try await device.register(with: home)
+                    let uuid = try await device.register(with: home)
                     #expect(try await device.request(.put, "/backup", json: #"{"site":"north"}"#).status == .noContent)
                     let none = try await device.request(.delete, "/api/cloud-backup")
                     #expect(none.status == .notFound && none.message == "No backup in the cloud for this device")
                     #expect(try await device.request(.get, "/backup").status == .ok, "the local file stays when the cloud had none")
 
                     // Pointed at a registry that never registered it: every backup call is 409, not 502.
-                    let moved = try await device.request(.patch, "/api/config", json: #"{"cloud_url":"\#(stranger.url)"}"#)
+                    let unconfirmed = try await device.request(.patch, "/api/config", json: #"{"cloud_url":"\#(stranger.url)"}"#)
+                    #expect(unconfirmed.status == .conflict)
+                    #expect(unconfirmed.message == "cloud_url of a registered device changes only with ?confirm=<this device's UUID>")
+                    #expect(await device.agent.config.cloudURL == home.url, "not moved")
+                    let moved = try await device.request(.patch, "/api/config?confirm=\(uuid)", json: #"{"cloud_url":"\#(stranger.url)"}"#)
                     #expect(moved.status == .ok)
+                    #expect(try await device.events().map(\.text).contains("Cloud URL changed"))
                     for (method, path) in [
                         (HTTPRequest.Method.post, "/api/cloud-backup"), (.get, "/api/cloud-backup"), (.delete, "/api/cloud-backup"),
                     ] {

@@ -30,7 +30,7 @@ struct ConfigController {
             throw AgentFailure.invalidInput("Request requires a JSON merge patch body (Content-Type: application/merge-patch+json)")
         }
         let patch = try WireDecoder.decode(JSONValue.self, from: Data(buffer: body))
-        try await agent.updateConfig(patch, source: .local)
+        try await agent.updateConfig(patch, source: .local, confirmation: request.uri.queryParameters["confirm"].map(String.init))
         return try Self.body(await agent.currentConfig())
     }
 

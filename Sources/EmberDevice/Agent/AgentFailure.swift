@@ -52,6 +52,8 @@ public enum AgentFailure: Error, Equatable, Sendable {
     case configFromNewerFirmware(Int)
     /// The last factory test failed (these checks); registration needs `force`.
     case factoryChecksFailed([String])
+    /// The change needs the device's UUID as confirmation; the text says how.
+    case confirmationRequired(String)
     /// No or the wrong visual token.
     case visualToken(VisualTokens.Decision)
 }

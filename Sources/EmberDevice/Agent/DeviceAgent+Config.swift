@@ -57,9 +57,17 @@ extension DeviceAgent {
         configStore.history()
     }
 
-    /// Applies a JSON merge patch (RFC 7386) from `source`: every field validated, nothing written on an error.
+    /// Applies a JSON merge patch (RFC 7386) from `source`: every field validated, nothing written on an error. A
+    /// local change of a registered device's `cloud_url` needs `confirmation`, the device's UUID typed again: the
+    /// visual token alone must not move a registered device to another registry.
     @discardableResult
-    public func updateConfig(_ patch: JSONValue, source: ConfigChange.Source) async throws(AgentFailure) -> DeviceConfig {
+    public func updateConfig(
+        _ patch: JSONValue,
+        source: ConfigChange.Source,
+        confirmation: String? = nil
+    ) async throws(AgentFailure)
+        -> DeviceConfig
+    {
         guard case .object(let changes) = patch else { throw .invalidInput("The configuration change must be a JSON object (a merge patch)") }
         var editable = config.stored
         if case .object(var wifi)? = editable["wifi"] {
@@ -76,6 +84,11 @@ extension DeviceAgent {
         } catch {
             throw .invalidConfiguration(error.fields)
         }
+        if source == .local, next.cloudURL != config.cloudURL, case .known(registered: true, _, _) = registration,
+            let identity = try? board.identity(), confirmation.flatMap(DeviceUUID.parse) != identity.uuid
+        {
+            throw .confirmationRequired("cloud_url of a registered device changes only with ?confirm=<this device's UUID>")
+        }
         // The sealed password stays unless the patch sets or removes it (directly, or with the whole `wifi`).
         next.wifi.sealedPassword = config.wifi.sealedPassword
         if case .object(let wifi)? = changes["wifi"] {
@@ -90,7 +103,12 @@ extension DeviceAgent {
                 throw .invalidConfiguration(["wifi.password": "cannot be sealed before the device identity is provisioned"])
             }
         }
+        let moved = next.cloudURL != config.cloudURL
         try await apply(next, source: source)
+        if moved {
+            event(.notify, "Cloud URL changed")
+            logger.notice("cloud URL changed", metadata: ["ember.config.source": "\(source.rawValue)", "ember.cloud": "\(next.cloudURL)"])
+        }
         return next
     }
 
