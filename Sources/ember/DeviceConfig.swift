@@ -20,17 +20,26 @@ extension DeviceCommand {
         @OptionGroup var board: BoardFolder
         @Option(help: "A JSON merge patch (RFC 7386) to apply.") var patch: String?
         @Flag(help: "Print the change history instead, newest first.") var history = false
+        @Option(help: "This device's UUID, typed again: needed to change a registered device's cloud_url.") var confirm: String?
 
         func validate() throws {
             if let patch, JSONValue(text: patch) == nil { throw ValidationError("--patch must be JSON, e.g. '{\"region\": \"eu-west\"}'") }
             if patch != nil && history { throw ValidationError("--patch and --history go separately") }
+            if confirm != nil && patch == nil { throw ValidationError("--confirm goes with --patch") }
+            if let confirm, DeviceUUID.parse(confirm) == nil { throw ValidationError("--confirm must be this device's UUID") }
         }
 
         func run() async throws {
             let link = try DeviceCommand.runningAgent(board)
             let reply =
                 if let patch {
-                    try await DeviceCommand.callAgent(link, .PATCH, "/api/config", json: Data(patch.utf8), board: board)
+                    try await DeviceCommand.callAgent(
+                        link,
+                        .PATCH,
+                        "/api/config" + (confirm.map { "?confirm=\($0)" } ?? ""),
+                        json: Data(patch.utf8),
+                        board: board
+                    )
                 } else {
                     try await DeviceCommand.callAgent(link, .GET, history ? "/api/config/history" : "/api/config", board: board)
                 }
