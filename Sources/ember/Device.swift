@@ -12,7 +12,8 @@ struct DeviceCommand: AsyncParsableCommand {
         commandName: "device",
         abstract: "Simulate a FireFly controller: create a board, run its HW-Reg agent, inspect it, inject faults.",
         subcommands: [
-            Init.self, Run.self, Show.self, Fault.self, Config.self, Button.self, Flash.self, FactoryTest.self, Decommission.self, RotateKey.self,
+            Init.self, Run.self, Show.self, Fault.self, Config.self, Button.self, Flash.self, FactoryTest.self, FactoryReset.self, Decommission.self,
+            RotateKey.self,
         ]
     )
 

@@ -103,6 +103,32 @@ extension DeviceCommand {
         }
     }
 
+    struct FactoryReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "factory-reset",
+            abstract: "Reset the running board's settings to their defaults (POST /api/factory-reset), then it reboots.",
+            discussion:
+                "Wi-Fi is forgotten and the local backup removed; the identity, keys, registration, logs and the cloud backup stay. Same as holding the button 10 s."
+        )
+        @OptionGroup var board: BoardFolder
+
+        func run() async throws {
+            let link = try DeviceCommand.runningAgent(board)
+            guard let uuid = try BoardSummary(board: SimulatedBoard.open(board.url)).uuid else {
+                throw CommandFailure(description: "the board has no identity yet: there is nothing to reset but the defaults")
+            }
+            _ = try await DeviceCommand.callAgent(
+                link,
+                .POST,
+                "/api/factory-reset",
+                json: Data(#"{"uuid":"\#(uuid)"}"#.utf8),
+                board: board,
+                expecting: 204
+            )
+            print("Factory reset \(uuid): settings back to defaults, Wi-Fi forgotten, local backup removed; the board reboots.")
+        }
+    }
+
     struct FactoryTest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "factory-test",
@@ -122,19 +148,20 @@ extension DeviceCommand {
         }
     }
 
-    /// Calls the running agent; a status other than 200 is a failure with the agent's message (and its per-field
+    /// Calls the running agent; a status other than `expecting` is a failure with the agent's message (and its per-field
     /// reasons, when it gave them).
     static func callAgent(
         _ link: AgentLink,
         _ method: HTTPMethod,
         _ path: String,
         json: Data? = nil,
-        board: BoardFolder
+        board: BoardFolder,
+        expecting status: Int = 200
     ) async throws
         -> RegistryClient.Reply
     {
         let reply = try await link.call(method, path, json: json, board: board.url)
-        guard reply.status == 200 else {
+        guard reply.status == status else {
             let errors = (try? JSONDecoder().decode(FieldErrors.self, from: reply.body))?.errors ?? [:]
             let lines = errors.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }
             throw CommandFailure(description: (["the agent refused: \(reply.message) (HTTP \(reply.status))"] + lines).joined(separator: "\n"))

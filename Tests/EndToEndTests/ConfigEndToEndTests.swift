@@ -179,4 +179,21 @@ struct ConfigEndToEndTests {
             try await device.process.stop(signal: SIGTERM)
         }
     }
+
+    @Test func theFactoryResetCommandResetsTheRunningBoard() async throws {
+        try await withTemporaryFolder { folder in
+            let board = folder.appendingPathComponent("board")
+            try await Self.initBoard(board)
+            let device = try await Device.start(board: board, folder: folder, cloud: Self.nowhere, create: false)
+            let blank = try await EmberProcess.run(["device", "factory-reset", "--dir", board.path])
+            #expect(blank.status != 0 && blank.output.contains("the board has no identity yet"), "\(blank.output)")
+            _ = try await device.provision()
+            #expect(try await device.call(.PATCH, "/api/config", json: #"{"region":"eu-west"}"#).status == 200)
+            #expect(try await device.call(.PUT, "/backup", json: #"{"site":"north"}"#).status == 204)
+            let reset = try await EmberProcess.run(["device", "factory-reset", "--dir", board.path])
+            #expect(reset.status == 0 && reset.output.contains("Factory reset"), "\(reset.output)")
+            #expect(Self.file(board, "backup.json") == nil && Self.file(board, "settings.json")?.contains(#""region":"""#) == true)
+            try await device.process.stop(signal: SIGTERM)
+        }
+    }
 }

@@ -51,3 +51,19 @@ public enum JSONValue: Codable, Sendable, Equatable {
         self = value
     }
 }
+
+extension JSONValue {
+    /// RFC 7386: `patch` merged into `self`; `null` removes a member, objects merge, anything else replaces.
+    public func merging(patch: JSONValue) -> JSONValue {
+        guard case .object(let changes) = patch else { return patch }
+        guard case .object(var result) = self else { return JSONValue.object([:]).merging(patch: patch) }
+        for (name, change) in changes {
+            if change == .null {
+                result.removeValue(forKey: name)
+            } else {
+                result[name] = (result[name] ?? .null).merging(patch: change)
+            }
+        }
+        return .object(result)
+    }
+}
