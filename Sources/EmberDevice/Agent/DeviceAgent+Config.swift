@@ -97,11 +97,10 @@ extension DeviceAgent {
             next.wifi.sealedPassword = nil
         }
         if let password {
-            do {
-                next.wifi.sealedPassword = try FFCEContainer.seal(Data(password.utf8), using: board.deriveKey(.configfs)).base64EncodedString()
-            } catch {
+            guard let sealed = try? seal(Data(password.utf8)) else {
                 throw .invalidConfiguration(["wifi.password": "cannot be sealed before the device identity is provisioned"])
             }
+            next.wifi.sealedPassword = sealed.base64EncodedString()
         }
         let moved = next.cloudURL != config.cloudURL
         try await apply(next, source: source)

@@ -197,6 +197,17 @@ extension DeviceAgent {
         }
     }
 
+    /// `plain` in an FFCE container under the configfs key (which exists once the identity is burned).
+    func seal(_ plain: Data) throws(AgentFailure) -> Data {
+        do {
+            return try FFCEContainer.seal(plain, using: board.deriveKey(.configfs))
+        } catch let error as HardwareError {
+            throw .hardware(error)
+        } catch {
+            throw .hardware(.encryptionFailed)
+        }
+    }
+
     func readMarker() async -> DecommissionMarker? {
         guard let sealed = try? board.config.read(Files.pendingDecommission) else { return nil }
         guard let key = try? board.deriveKey(.configfs), let plain = try? FFCEContainer.open(sealed, using: key),
@@ -212,14 +223,7 @@ extension DeviceAgent {
     func writeSealed(_ value: some Encodable, to name: String) async throws(AgentFailure) {
         let plain: Data
         do { plain = try JSONEncoder().encode(value) } catch { throw .hardware(.storage("cannot encode \(name)")) }
-        let sealed: Data
-        do {
-            sealed = try FFCEContainer.seal(plain, using: board.deriveKey(.configfs))
-        } catch let error as HardwareError {
-            throw .hardware(error)
-        } catch {
-            throw .hardware(.encryptionFailed)
-        }
+        let sealed = try seal(plain)
         let partition = board.config
         try await offload { () throws(HardwareError) in try partition.write(name, sealed) }
     }

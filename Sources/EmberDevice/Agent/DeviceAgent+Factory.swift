@@ -108,7 +108,8 @@ extension DeviceAgent {
         try await apply(defaults, source: .reset)
         let partition = board.config
         try await offload { () throws(HardwareError) in
-            for name in [LocalBackup.file, LocalBackup.sidecar, ConfigStore.refused] { try partition.securelyRemove(name) }
+            _ = try LocalBackup(partition: partition).delete()
+            try partition.remove(ConfigStore.refused)
         }
         displayPage = .status
     }

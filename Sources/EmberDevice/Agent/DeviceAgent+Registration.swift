@@ -62,7 +62,7 @@ extension DeviceAgent {
         await replaceRegistrationJob(with: nil)
 
         let pending = PendingRegistration(key: key, url: root, startedAt: clock.epochSeconds())
-        try await writePending(pending)
+        try await writeSealed(pending, to: Files.pendingRegistration)
         board.checkpoint(.registrationMarkerWritten)
         let outcome: DeviceCloud.Registration
         do {
@@ -207,21 +207,6 @@ extension DeviceAgent {
 
     /// Whether a registration waits to be finished (the marker is on the config partition).
     public var registrationPending: Bool { board.config.exists(Files.pendingRegistration) }
-
-    private func writePending(_ pending: PendingRegistration) async throws(AgentFailure) {
-        let plain: Data
-        do { plain = try JSONEncoder().encode(pending) } catch { throw .hardware(.storage("cannot encode the registration marker")) }
-        let sealed: Data
-        do {
-            sealed = try FFCEContainer.seal(plain, using: board.deriveKey(.configfs))
-        } catch let error as HardwareError {
-            throw .hardware(error)
-        } catch {
-            throw .hardware(.encryptionFailed)
-        }
-        let partition = board.config
-        try await offload { () throws(HardwareError) in try partition.write(Files.pendingRegistration, sealed) }
-    }
 
     func pendingRegistration() async -> PendingRegistration? {
         guard let sealed = try? board.config.read(Files.pendingRegistration) else { return nil }
