@@ -35,27 +35,24 @@ public struct Registry: Sendable {
         self.metrics = metrics
         self.tokens = AdminTokens(store: store, clock: clock)
         self.keys = RegistrationKeys(store: store, clock: clock, ttl: configuration.registrationKeyTTL, metrics: metrics)
-        // Instances that share a database share nonces and failure counts through it; one instance keeps them in memory.
+        // Nonces live in the database (they must outlive a restart). Failure counts are shared through it by
+        // instances on one PostgreSQL database; a lone instance counts in memory.
         let limiter: any FailureCounter
-        let nonces: any NonceGuard
         let authAudit = AuthFailureAudit(store: store)
+        let tables = SharedGuardTables(store: store, failureWindow: configuration.failedAttemptWindow)
         if store.isShared {
             limiter = SharedFailureCounter(store: store, limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
-            nonces = SharedNonceGuard(store: store)
-            self.guards = [SharedGuardTables(store: store, failureWindow: configuration.failedAttemptWindow), authAudit]
+            self.guards = [tables, authAudit]
         } else {
             let memoryLimiter = FailureLimiter(limit: configuration.failedAttemptLimit, window: configuration.failedAttemptWindow)
-            let cache = ReplayCache()
             limiter = memoryLimiter
-            nonces = cache
-            self.guards = [memoryLimiter, cache, authAudit]
+            self.guards = [memoryLimiter, tables, authAudit]
         }
         self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
         self.limiter = limiter
         self.authAudit = authAudit
         self.authenticator = DeviceAuthenticator(
             store: store,
-            nonces: nonces,
             clock: clock,
             window: SignatureWindow(seconds: configuration.signatureWindow),
             requireV2: configuration.requireSignatureV2,

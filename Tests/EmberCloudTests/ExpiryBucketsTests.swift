@@ -28,21 +28,17 @@ struct ExpiryBucketsTests {
         #expect(buckets.sweep(now: 201) == ["client"])
     }
 
-    @Test func theSweeperClearsEveryInMemoryGuard() async {
-        let cache = ReplayCache()
+    @Test func theSweeperClearsTheInMemoryLimiter() async {
         let limiter = FailureLimiter(limit: 3, window: 60)
         let clock = ManualClock(start: 1_000)
         for index in 0..<50 {
-            _ = await cache.record(device: "d\(index)", nonce: Data([1]), expiresAt: 1_010, now: 1_000)
-            await limiter.recordFailure(client: "c\(index)", now: 1_000)
+            _ = await limiter.reserve(client: "c\(index)", now: 1_000)
         }
-        let sweeper = GuardSweeper(guards: [cache, limiter], clock: clock, logger: Logger(label: "test"))
+        let sweeper = GuardSweeper(guards: [limiter], clock: clock, logger: Logger(label: "test"))
         await sweeper.sweepOnce()
-        #expect(await cache.count == 50, "nothing expired yet")
         #expect(await limiter.trackedClients == 50)
         clock.advance(by: 11)
         await sweeper.sweepOnce()
-        #expect(await cache.count == 0)
         #expect(await limiter.trackedClients == 50, "failures last the 60 s window")
         clock.advance(by: 50)
         await sweeper.sweepOnce()

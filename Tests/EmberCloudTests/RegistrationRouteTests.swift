@@ -193,6 +193,31 @@ struct RegistrationRouteTests {
         }
     }
 
+    /// The security review's finding: the limit was checked when headers arrived and counted after the database
+    /// answered, so concurrent wrong keys were all judged.
+    @Test(arguments: TestDatabase.all)
+    func fiveHundredConcurrentWrongKeysAreJudgedAtMostTenTimes(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let statuses = try await Self.concurrentWrongKeys(500, clients: [client])
+            #expect(statuses.filter { $0 == 401 }.count <= 10)
+            #expect(statuses.filter { $0 == 401 }.count >= 1)
+            #expect(statuses.filter { $0 == 429 }.count == 500 - statuses.filter { $0 == 401 }.count)
+        }
+    }
+
+    /// Sends `count` registrations with distinct wrong keys at once, spread over `clients`; their statuses.
+    static func concurrentWrongKeys(_ count: Int, clients: [any TestClientProtocol]) async throws -> [Int] {
+        let body = try JSONEncoder().encode(SimulatedDevice().registrationBody())
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<count {
+                let client = clients[index % clients.count]
+                let key = String(format: "W%05d", index)
+                group.addTask { Int(try await client.register(body, key: key).status.code) }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+    }
+
     @Test(arguments: TestDatabase.all)
     func fiftyRacingRegistrationsWithOneKeyMakeExactlyOneDevice(database: TestDatabase) async throws {
         try await TestRegistry.with(on: database, .testing { $0.failedAttemptLimit = 1_000 }) { test, client in

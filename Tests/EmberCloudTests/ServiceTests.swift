@@ -8,28 +8,30 @@ import Testing
 
 /// The registry's in-memory guards and start-up helpers.
 struct ServiceTests {
-    @Test func replayCacheRefusesRepeatsUntilExpiryAndStaysBounded() async {
-        let cache = ReplayCache(capacity: 2)
-        let nonce = Data(repeating: 1, count: 32)
-        #expect(await cache.record(device: "a", nonce: nonce, expiresAt: 110, now: 100) == .fresh)
-        #expect(await cache.record(device: "a", nonce: nonce, expiresAt: 110, now: 105) == .replayed)
-        #expect(await cache.record(device: "b", nonce: nonce, expiresAt: 110, now: 105) == .fresh)
-        // Full of live nonces: refuse rather than forget one.
-        #expect(await cache.record(device: "c", nonce: nonce, expiresAt: 115, now: 106) == .full)
-        // Once they expire, the sweep makes room, and the old nonce is accepted again.
-        #expect(await cache.record(device: "c", nonce: nonce, expiresAt: 121, now: 111) == .fresh)
-        #expect(await cache.count <= 2)
-    }
-
     @Test func failureLimiterBlocksAfterTheLimitAndForgets() async {
         let limiter = FailureLimiter(limit: 3, window: 60, maximumClients: 2)
-        for second in 0..<3 { await limiter.recordFailure(client: "x", now: Int64(second)) }
+        for second in 0..<3 { _ = await limiter.reserve(client: "x", now: Int64(second)) }
         #expect(await limiter.retryAfter(client: "x", now: 10) == 50)
         #expect(await limiter.retryAfter(client: "y", now: 10) == nil)
         #expect(await limiter.retryAfter(client: "x", now: 60) == nil)
-        for client in ["p", "q", "r", "s"] { await limiter.recordFailure(client: client, now: 100) }
+        for client in ["p", "q", "r", "s"] { _ = await limiter.reserve(client: client, now: 100) }
         #expect(await limiter.trackedClients <= 2)  // the table stays bounded however many clients fail
         #expect(await limiter.retryAfter(client: "s", now: 100) == nil)
+    }
+
+    @Test func attemptsInFlightCountAndAPassedOneIsReleased() async throws {
+        let limiter = FailureLimiter(limit: 10, window: 60)
+        let granted = await withTaskGroup(of: AttemptReservation.self) { group in
+            for _ in 0..<500 { group.addTask { await limiter.reserve(client: "x", now: 1_000) } }
+            return await group.reduce(into: [AttemptID]()) { if case .granted(let id) = $1 { $0.append(id) } }
+        }
+        #expect(granted.count == 10, "500 at once: exactly the limit is judged")
+        #expect(await limiter.reserve(client: "x", now: 1_001) == .blocked(retryAfter: 59))
+        await limiter.release(client: "x", id: granted[0])
+        guard case .granted = await limiter.reserve(client: "x", now: 1_001) else {
+            Issue.record("a released attempt frees its place")
+            return
+        }
     }
 
     @Test(arguments: TestDatabase.all)

@@ -23,14 +23,20 @@ struct SharedGuardTests {
     }
 
     @Test(arguments: TestDatabase.all)
-    func storeCountsFailuresInTheWindow(database: TestDatabase) async throws {
+    func storeReservesAttemptsUpToTheLimitAndReleasesThem(database: TestDatabase) async throws {
         try await database.withStore { (store: any Store) async throws in
-            for at in [100, 110, 120] as [Int64] { try await store.recordRegistrationFailure(client: "c", at: at) }
+            for (index, at) in ([100, 110, 120] as [Int64]).enumerated() {
+                #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a\(index)", at: at, since: at - 60, limit: 3).granted)
+            }
+            let refused = try await store.reserveRegistrationAttempt(client: "c", attempt: "a3", at: 125, since: 65, limit: 3)
+            #expect(!refused.granted && refused.count == 3 && refused.oldest == 100)
+            try await store.releaseRegistrationAttempt(attempt: "a0")
+            #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a4", at: 125, since: 65, limit: 3).granted)
             let recent = try await store.registrationFailures(client: "c", since: 105)
-            #expect(recent.count == 2 && recent.oldest == 110)
+            #expect(recent.count == 3 && recent.oldest == 110)
             #expect(try await store.registrationFailures(client: "other", since: 0).count == 0)
             try await store.purgeGuards(now: 200, failuresBefore: 115)
-            #expect(try await store.registrationFailures(client: "c", since: 0).count == 1)
+            #expect(try await store.registrationFailures(client: "c", since: 0).count == 2)
         }
     }
 
@@ -76,6 +82,14 @@ struct SharedGuardTests {
             #expect(try await two.register(SimulatedDevice(), key: key).status == .tooManyRequests)
             test.clock.advance(by: 61)
             #expect(try await two.register(SimulatedDevice(), key: key).status == .noContent)
+        }
+    }
+
+    @Test func concurrentWrongKeysOnTwoInstancesAreJudgedAtMostTenTimes() async throws {
+        try await Self.twoInstances { _, one, two in
+            let statuses = try await RegistrationRouteTests.concurrentWrongKeys(500, clients: [one, two])
+            #expect(statuses.filter { $0 == 401 }.count <= 10)
+            #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
         }
     }
 

@@ -15,27 +15,35 @@ struct AdminAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         let attempt = "bearer " + context.clientAddress  // its own count, apart from registration keys
-        if !header.isEmpty, let retryAfter = try await limiter.retryAfter(client: attempt, now: clock.now()) {
+        let limited = { (retryAfter: Int64) -> any Error in
             metrics.adminAuthFailure("limited")
-            throw RegistryError.tooManyRequests("Too many failed token attempts; try again in \(retryAfter) s", retryAfter: retryAfter)
+            return RegistryError.tooManyRequests("Too many failed token attempts; try again in \(retryAfter) s", retryAfter: retryAfter)
         }
         let prefix = "Bearer "
-        guard header.count > prefix.count, header.hasPrefix(prefix) || header.lowercased().hasPrefix("bearer "),
-            let record = try await tokens.authenticate(String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces))
-        else {
-            let reason = header.isEmpty ? "missing bearer token" : "unknown or revoked bearer token"
-            metrics.adminAuthFailure(header.isEmpty ? "missing" : "unknown")
-            if !header.isEmpty { try await limiter.recordFailure(client: attempt, now: clock.now()) }
-            await audit.record(
-                reason: reason,
-                subject: AuthFailureAudit.subject(path: request.uri.path),
-                by: AuditActor(actor: "anonymous", client: context.clientAddress),
-                now: clock.now()
-            )
-            throw RegistryError.unauthorized("Unauthorized")
+        guard header.count > prefix.count, header.hasPrefix(prefix) || header.lowercased().hasPrefix("bearer ") else {
+            // A missing or malformed header is not a guess at a token: refused, not counted.
+            try await refuse(request, context: context, reason: header.isEmpty ? "missing bearer token" : "malformed bearer token")
         }
+        let presented = String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        // One reserved attempt per token check, so concurrent guesses cannot pass the limit.
+        let found = try await limiter.attempt(client: attempt, now: clock.now(), blocked: limited) {
+            let record = try await tokens.authenticate(presented)
+            return (record, record == nil)
+        }
+        guard let record = found else { try await refuse(request, context: context, reason: "unknown or revoked bearer token") }
         var context = context
         context.admin = record
         return try await next(request, context)
+    }
+
+    private func refuse(_ request: Request, context: Context, reason: String) async throws -> Never {
+        metrics.adminAuthFailure(reason.hasPrefix("unknown") ? "unknown" : "missing")
+        await audit.record(
+            reason: reason,
+            subject: AuthFailureAudit.subject(path: request.uri.path),
+            by: AuditActor(actor: "anonymous", client: context.clientAddress),
+            now: clock.now()
+        )
+        throw RegistryError.unauthorized("Unauthorized")
     }
 }

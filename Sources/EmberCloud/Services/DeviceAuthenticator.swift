@@ -37,8 +37,7 @@ public struct DeviceAuthenticator: Sendable {
         public static let checkIn = Policy(v2Only: true, allowsDecommissioned: true, countsOpenActions: true)
     }
 
-    let store: any DeviceRepository & DeviceKeyRepository
-    let nonces: any NonceGuard
+    let store: any DeviceRepository & DeviceKeyRepository & GuardRepository
     let clock: any RegistryClock
     let window: SignatureWindow
     let requireV2: Bool
@@ -47,8 +46,7 @@ public struct DeviceAuthenticator: Sendable {
     let keys = PublicKeyCache()
 
     init(
-        store: any DeviceRepository & DeviceKeyRepository,
-        nonces: any NonceGuard,
+        store: any DeviceRepository & DeviceKeyRepository & GuardRepository,
         clock: any RegistryClock,
         window: SignatureWindow,
         requireV2: Bool,
@@ -57,7 +55,6 @@ public struct DeviceAuthenticator: Sendable {
     ) {
         self.audit = audit
         self.store = store
-        self.nonces = nonces
         self.clock = clock
         self.window = window
         self.requireV2 = requireV2
@@ -112,16 +109,13 @@ public struct DeviceAuthenticator: Sendable {
             })
         else { throw fail(.badSignature) }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
-        switch try await nonces.record(device: canonical, nonce: request.nonce, expiresAt: expiresAt, now: now) {
-        case .fresh:
-            credential.signedWith = used.epoch
-            if used.pending, try await store.promoteKey(uuid: canonical, epoch: used.epoch, publicKey: used.publicKey, now: now) {
-                metrics.keyRotation("promoted")
-            }
-            return credential
-        case .replayed: throw fail(.nonceReused)
-        case .full:
-            throw RegistryError.tooManyRequests("Too many signed requests in flight; retry later", retryAfter: window.seconds)
+        // Recorded in the database, so a request accepted before a restart is refused after it (and by every instance).
+        let nonce = request.nonce.base64EncodedString()
+        guard try await store.recordNonce(device: canonical, nonce: nonce, expiresAt: expiresAt, now: now) else { throw fail(.nonceReused) }
+        credential.signedWith = used.epoch
+        if used.pending, try await store.promoteKey(uuid: canonical, epoch: used.epoch, publicKey: used.publicKey, now: now) {
+            metrics.keyRotation("promoted")
         }
+        return credential
     }
 }

@@ -1,12 +1,19 @@
-/// Counts failed registration-key attempts per client address and blocks a client after too many.
+/// Counts failed attempts (registration keys, bearer tokens) per client address and blocks a client after too many.
 ///
-/// A client with `limit` failures in the last `window` seconds is refused until the oldest of them is `window` old.
-/// A client's record expires `window` seconds after its last failure and leaves in `sweep`.
+/// An attempt is reserved before it is judged and counts as a failure until it is released, so attempts in flight
+/// count too: however many arrive at once, at most `limit` are judged in any `window` seconds. A client with `limit`
+/// attempts on record in the last `window` seconds is refused until the oldest of them is `window` old. A client's
+/// record expires `window` seconds after its last attempt and leaves in `sweep`.
 actor FailureLimiter {
+    struct Attempt: Sendable {
+        let at: Int64
+        let id: AttemptID
+    }
+
     let limit: Int
     let window: Int64
     let maximumClients: Int
-    private var failures: [String: [Int64]] = [:]
+    private var attempts: [String: [Attempt]] = [:]
     private var expiries = ExpiryBuckets<String>()
 
     init(limit: Int = 10, window: Int64 = 60, maximumClients: Int = 100_000) {
@@ -17,32 +24,54 @@ actor FailureLimiter {
 
     /// Seconds the client must wait, or nil when it may try.
     func retryAfter(client: String, now: Int64) -> Int64? {
-        guard let times = failures[client] else { return nil }
-        let recent = times.filter { $0 > now - window }
-        guard recent.count >= limit, let oldest = recent.first else { return nil }
+        guard let recorded = attempts[client] else { return nil }
+        return wait(recorded.filter { $0.at > now - window }, now: now)
+    }
+
+    /// Number of client addresses with attempts on record.
+    var trackedClients: Int { attempts.count }
+
+    /// Counts one attempt about to be judged, or says how long the client must wait.
+    func reserve(client: String, now: Int64) -> AttemptReservation {
+        var recent = attempts[client, default: []].filter { $0.at > now - window }
+        if let seconds = wait(recent, now: now) { return .blocked(retryAfter: seconds) }
+        if attempts[client] == nil && attempts.count >= maximumClients { makeRoom(now: now) }
+        let id = AttemptID.randomAttempt()
+        recent.append(Attempt(at: now, id: id))
+        attempts[client] = recent
+        expiries.insert(client, expiresAt: now + window)
+        return .granted(id)
+    }
+
+    /// Un-counts an attempt that did not fail.
+    func release(client: String, id: AttemptID) {
+        attempts[client]?.removeAll { $0.id == id }
+        if attempts[client]?.isEmpty == true {
+            attempts[client] = nil
+            expiries.remove(client)
+        }
+    }
+
+    /// Forgets the clients whose last attempt is older than the window.
+    func sweep(now: Int64) {
+        for client in expiries.sweep(now: now + 1) { attempts[client] = nil }
+    }
+
+    private func wait(_ recent: [Attempt], now: Int64) -> Int64? {
+        Self.wait(count: recent.count, oldest: recent.map(\.at).min(), limit: limit, window: window, now: now)
+    }
+
+    /// Seconds until the oldest of `count` recent attempts leaves the window, when `count` reaches the limit.
+    static func wait(count: Int, oldest: Int64?, limit: Int, window: Int64, now: Int64) -> Int64? {
+        guard count >= limit, let oldest else { return nil }
         return max(1, oldest + window - now)
     }
 
-    /// Number of client addresses with failures on record.
-    var trackedClients: Int { failures.count }
-
-    /// Records one failed attempt.
-    func recordFailure(client: String, now: Int64) {
-        if failures[client] == nil && failures.count >= maximumClients {
-            sweep(now: now)
-            if failures.count >= maximumClients, let victim = failures.keys.first {
-                failures[victim] = nil
-                expiries.remove(victim)
-            }
+    private func makeRoom(now: Int64) {
+        sweep(now: now)
+        if attempts.count >= maximumClients, let victim = attempts.keys.first {
+            attempts[victim] = nil
+            expiries.remove(victim)
         }
-        var times = failures[client, default: []].filter { $0 > now - window }
-        times.append(now)
-        failures[client] = Array(times.suffix(limit))
-        expiries.insert(client, expiresAt: now + window)
-    }
-
-    /// Forgets the clients whose last failure is older than the window.
-    func sweep(now: Int64) {
-        for client in expiries.sweep(now: now + 1) { failures[client] = nil }
     }
 }

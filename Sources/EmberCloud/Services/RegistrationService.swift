@@ -18,10 +18,12 @@ public struct RegistrationService: Sendable {
 
     /// Throws 429 when this client has too many recent failed key attempts.
     func checkNotBlocked(client: String) async throws {
-        if let retryAfter = try await limiter.retryAfter(client: client, now: clock.now()) {
-            metrics.registration("rate_limited")
-            throw RegistryError.tooManyRequests("Too many failed registration attempts; retry later", retryAfter: retryAfter)
-        }
+        if let retryAfter = try await limiter.retryAfter(client: client, now: clock.now()) { throw rateLimited(retryAfter) }
+    }
+
+    private func rateLimited(_ retryAfter: Int64) -> any Error {
+        metrics.registration("rate_limited")
+        return RegistryError.tooManyRequests("Too many failed registration attempts; retry later", retryAfter: retryAfter)
     }
 
     /// Validates the body and registers the device with `key`; `true` when a new device was stored.
@@ -37,13 +39,16 @@ public struct RegistrationService: Sendable {
         let uuid = DeviceUUID.format(registration.uuid)
         let now = clock.now()
         let actor = AuditActor(actor: "device:\(uuid)", client: client)
-        let outcome: RegistrationOutcome
-        do {
-            outcome = try await store.register(registration, key: key, now: now, by: actor)
-        } catch StoreError.contended {
-            // Nothing was written (each losing attempt rolled back and un-spent the key): the device may simply retry.
-            metrics.registration("contended")
-            throw RegistryError.unavailable("Concurrent registrations of this device; retry in a second", retryAfter: 1)
+        // The key check is one reserved attempt: it counts against the client's limit until it passes.
+        let outcome = try await limiter.attempt(client: client, now: now, blocked: rateLimited) {
+            do {
+                let outcome = try await store.register(registration, key: key, now: now, by: actor)
+                return (outcome, outcome == .invalidKey)
+            } catch StoreError.contended {
+                // Nothing was written (each losing attempt rolled back and un-spent the key): the device may simply retry.
+                metrics.registration("contended")
+                throw RegistryError.unavailable("Concurrent registrations of this device; retry in a second", retryAfter: 1)
+            }
         }
         switch outcome {
         case .registered:
@@ -63,7 +68,6 @@ public struct RegistrationService: Sendable {
             throw RegistryError.conflict("Device decommissioned")
         case .invalidKey:
             metrics.registration("invalid_key")
-            try await limiter.recordFailure(client: client, now: now)
             await refuse(uuid: uuid, key: key, reason: "invalid or expired key", actor: actor, now: now, logger: logger)
             throw RegistryError.unauthorized("Invalid or expired registration key")
         }

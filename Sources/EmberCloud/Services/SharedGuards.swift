@@ -2,42 +2,63 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// What a nonce guard decided about one signed request's nonce.
-public enum NonceDecision: Sendable, Equatable {
-    case fresh
-    case replayed
-    /// The guard is full of live nonces; refuse rather than forget one.
-    case full
-}
-
-/// Remembers nonces for the acceptance window: in memory for one instance, in the database for several.
-protocol NonceGuard: Sendable {
-    func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> NonceDecision
-}
-
 /// Guard state with expiring entries, which `GuardSweeper` clears on a schedule.
 protocol Sweepable: Sendable {
     func sweep(now: Int64) async throws
 }
 
-/// Counts failed registration-key attempts per client: in memory for one instance, in the database for several.
-protocol FailureCounter: Sendable {
-    /// Seconds the client must wait, or nil when it may try.
-    func retryAfter(client: String, now: Int64) async throws -> Int64?
-    func recordFailure(client: String, now: Int64) async throws
+/// One attempt's identity, so releasing it un-counts exactly that attempt.
+typealias AttemptID = String
+
+extension AttemptID {
+    static func randomAttempt() -> AttemptID { UUID().uuidString }
 }
 
-extension ReplayCache: NonceGuard {}
-extension FailureLimiter: FailureCounter {}
+/// What reserving an attempt decided.
+enum AttemptReservation: Sendable, Equatable {
+    /// The attempt counts as a failure until released.
+    case granted(AttemptID)
+    case blocked(retryAfter: Int64)
+}
 
-/// The nonce guard of instances that share a database: a replay sent to another instance is refused too.
-struct SharedNonceGuard: NonceGuard {
-    let store: any GuardRepository
+/// Counts failed attempts per client: in memory for one instance, in the database for several. Checking the limit
+/// and counting the attempt are one step, so concurrent attempts cannot slip past the limit.
+protocol FailureCounter: Sendable {
+    /// Seconds the client must wait, or nil when it may try (a cheap early check; `reserve` decides).
+    func retryAfter(client: String, now: Int64) async throws -> Int64?
+    /// Counts one attempt about to be judged, or says how long the client must wait.
+    func reserve(client: String, now: Int64) async throws -> AttemptReservation
+    /// Un-counts an attempt that did not fail.
+    func release(client: String, id: AttemptID) async throws
+}
 
-    func record(device: String, nonce: Data, expiresAt: Int64, now: Int64) async throws -> NonceDecision {
-        try await store.recordNonce(device: device, nonce: nonce.base64EncodedString(), expiresAt: expiresAt, now: now) ? .fresh : .replayed
+extension FailureCounter {
+    /// Runs `judge` as one reserved attempt: it stays counted when `judge` says it failed, and is released when it
+    /// passed or could not be judged (an error). `blocked` builds the error of a client over the limit.
+    func attempt<T: Sendable>(
+        client: String,
+        now: Int64,
+        blocked: (Int64) -> any Error,
+        _ judge: () async throws -> (result: T, failed: Bool)
+    ) async throws -> T {
+        let id: AttemptID
+        switch try await reserve(client: client, now: now) {
+        case .granted(let granted): id = granted
+        case .blocked(let seconds): throw blocked(seconds)
+        }
+        let outcome: (result: T, failed: Bool)
+        do {
+            outcome = try await judge()
+        } catch {
+            try? await release(client: client, id: id)
+            throw error
+        }
+        if !outcome.failed { try await release(client: client, id: id) }
+        return outcome.result
     }
 }
+
+extension FailureLimiter: FailureCounter {}
 
 /// The failed-attempt limit of instances that share a database.
 struct SharedFailureCounter: FailureCounter {
@@ -47,16 +68,26 @@ struct SharedFailureCounter: FailureCounter {
 
     func retryAfter(client: String, now: Int64) async throws -> Int64? {
         let failures = try await store.registrationFailures(client: client, since: now - window)
-        guard failures.count >= limit, let oldest = failures.oldest else { return nil }
-        return max(1, oldest + window - now)
+        return FailureLimiter.wait(count: failures.count, oldest: failures.oldest, limit: limit, window: window, now: now)
     }
 
-    func recordFailure(client: String, now: Int64) async throws {
-        try await store.recordRegistrationFailure(client: client, at: now)
+    func reserve(client: String, now: Int64) async throws -> AttemptReservation {
+        let id = AttemptID.randomAttempt()
+        let recorded = try await store.reserveRegistrationAttempt(client: client, attempt: id, at: now, since: now - window, limit: limit)
+        guard recorded.granted else {
+            return .blocked(
+                retryAfter: FailureLimiter.wait(count: recorded.count, oldest: recorded.oldest, limit: limit, window: window, now: now) ?? 1
+            )
+        }
+        return .granted(id)
+    }
+
+    func release(client: String, id: AttemptID) async throws {
+        try await store.releaseRegistrationAttempt(attempt: id)
     }
 }
 
-/// The shared guards' tables: expired nonces and old failure records are deleted in one sweep.
+/// The guards' tables: expired nonces and old failure records are deleted in one sweep.
 struct SharedGuardTables: Sweepable {
     let store: any GuardRepository
     let failureWindow: Int64
@@ -66,7 +97,6 @@ struct SharedGuardTables: Sweepable {
     }
 }
 
-extension ReplayCache: Sweepable {}
 extension FailureLimiter: Sweepable {}
 extension AuthFailureAudit: Sweepable {}
 

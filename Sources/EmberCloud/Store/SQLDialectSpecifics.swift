@@ -1,3 +1,5 @@
+import SQLKit
+
 /// Every place where the SQL differs between the databases Ember supports.
 enum SQLDialectSpecifics {
     /// Column type of an auto-incrementing 64-bit primary key.
@@ -14,6 +16,15 @@ enum SQLDialectSpecifics {
         switch dialect {
         case .sqlite: nil
         case .postgres: "SELECT pg_advisory_xact_lock(\(migrationLockKey))"
+        }
+    }
+
+    /// The statement that takes a transaction-scoped lock on a text key: PostgreSQL's advisory lock on the key's
+    /// 64-bit hash; nil on SQLite, whose write transactions already run one at a time.
+    static func keyLock(_ dialect: SQLDialectKind, key: String) -> SQLQueryString? {
+        switch dialect {
+        case .sqlite: nil
+        case .postgres: "SELECT pg_advisory_xact_lock(hashtextextended(\(bind: key), 0))"
         }
     }
 

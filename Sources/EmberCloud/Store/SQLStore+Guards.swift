@@ -16,21 +16,43 @@ extension SQLStore {
         }
     }
 
-    public func recordRegistrationFailure(client: String, at: Int64) async throws {
+    public func reserveRegistrationAttempt(
+        client: String,
+        attempt: String,
+        at: Int64,
+        since: Int64,
+        limit: Int
+    ) async throws -> (
+        granted: Bool, count: Int, oldest: Int64?
+    ) {
+        try await provider.transaction { db in
+            // SQLite runs one write transaction at a time; PostgreSQL instances wait here for this client's lock.
+            if let lock = SQLDialectSpecifics.keyLock(provider.dialect, key: "ember-failures " + client) { try await db.raw(lock).run() }
+            let recorded = try await Self.failures(client: client, since: since, on: db)
+            guard recorded.count < limit else { return (false, recorded.count, recorded.oldest) }
+            try await db.insert(into: "registration_failures").columns("client", "at", "attempt")
+                .values(SQLBind(client), SQLBind(at), SQLBind(attempt)).run()
+            return (true, recorded.count + 1, min(recorded.oldest ?? at, at))
+        }
+    }
+
+    public func releaseRegistrationAttempt(attempt: String) async throws {
         try await provider.write { db in
-            try await db.insert(into: "registration_failures").columns("client", "at").values(SQLBind(client), SQLBind(at)).run()
+            try await db.delete(from: "registration_failures").where("attempt", .equal, attempt).run()
         }
     }
 
     public func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?) {
-        try await provider.read { db in
-            guard
-                let row = try await db.raw(
-                    "SELECT COUNT(*) AS failures, MIN(at) AS oldest FROM registration_failures WHERE client = \(bind: client) AND at > \(bind: since)"
-                ).first()
-            else { return (0, nil) }
-            return (try row.decode(column: "failures", as: Int.self), try row.decode(column: "oldest", as: Int64?.self))
-        }
+        try await provider.read { db in try await Self.failures(client: client, since: since, on: db) }
+    }
+
+    private static func failures(client: String, since: Int64, on db: any SQLDatabase) async throws -> (count: Int, oldest: Int64?) {
+        guard
+            let row = try await db.raw(
+                "SELECT COUNT(*) AS failures, MIN(at) AS oldest FROM registration_failures WHERE client = \(bind: client) AND at > \(bind: since)"
+            ).first()
+        else { return (0, nil) }
+        return (try row.decode(column: "failures", as: Int.self), try row.decode(column: "oldest", as: Int64?.self))
     }
 
     public func purgeGuards(now: Int64, failuresBefore: Int64) async throws {

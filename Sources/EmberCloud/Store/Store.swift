@@ -208,8 +208,20 @@ public protocol GuardRepository: Sendable {
     var isShared: Bool { get }
     /// Records a nonce until `expiresAt`; false when it is held and unexpired (a replay).
     func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool
-    /// Records a failed registration-key attempt.
-    func recordRegistrationFailure(client: String, at: Int64) async throws
+    /// Records `attempt` as a failure of `client` at `at` unless `client` already has `limit` after `since`; the check
+    /// and the insert are one step, also across instances. Returns whether it was recorded, with the count and the
+    /// oldest failure after `since` seen by that step.
+    func reserveRegistrationAttempt(
+        client: String,
+        attempt: String,
+        at: Int64,
+        since: Int64,
+        limit: Int
+    ) async throws -> (
+        granted: Bool, count: Int, oldest: Int64?
+    )
+    /// Forgets a reserved attempt that did not fail.
+    func releaseRegistrationAttempt(attempt: String) async throws
     /// The number of `client`'s failures after `since`, and the oldest of them.
     func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
     /// Deletes nonces that expired and failures older than `failuresBefore`.
