@@ -67,7 +67,12 @@ public struct Registry: Sendable {
             ledger: checkIns,
             checkInInterval: configuration.checkInInterval
         )
-        self.backups = Backups(store: store, clock: clock, metrics: metrics)
+        self.backups = Backups(
+            store: store,
+            clock: clock,
+            metrics: metrics,
+            uploadSlots: UploadSlots(limit: configuration.concurrentUploads, metrics: metrics)
+        )
         self.trustedProxies = configuration.trustedProxies
     }
 

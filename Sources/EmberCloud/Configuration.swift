@@ -20,6 +20,8 @@ public struct RegistryConfiguration: Sendable {
     /// Seconds a connection may stay idle — no request, or a request whose head has not arrived — before it is
     /// closed (1 … 3,600).
     public var idleTimeout: Int64 = 30
+    /// Backup bodies read at once (each up to 512 KiB); more get 503 with `Retry-After` (1 … 1,024).
+    public var concurrentUploads = 16
 
     public init() {}
 }

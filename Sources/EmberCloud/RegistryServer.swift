@@ -49,6 +49,15 @@ public enum RegistryServer {
             let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
                 logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location))")
             }
+            if !configuration.requireSignatureV2 {
+                // The server speaks plain HTTP (TLS, if any, ends in front of it), so it cannot tell whether v1 headers
+                // crossed the network in the clear.
+                logger.warning(
+                    """
+                    v1 device signatures are accepted on FireFly's routes for devices that have never signed v2; v1                     binds neither method, path nor body, so serve only behind TLS, and start with                     --require-signature-v2 once no FireFly firmware is left in the fleet
+                    """
+                )
+            }
             let sweeper = registry.guardSweeper(logger: logger)
             // Stopped in reverse order: the server drains first, then the last check-ins are written.
             let group = ServiceGroup(

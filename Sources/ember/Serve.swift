@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     )
     var idleTimeout: Int?
 
+    @Option(help: "Backup uploads read at once (each up to 512 KiB); more get 503, 1…1024. [env: EMBER_CONCURRENT_UPLOADS] (default: 16)")
+    var concurrentUploads: Int?
+
     func run() async throws {
         var configuration = RegistryConfiguration()
         configuration.host = host ?? Environment.string("EMBER_HOST") ?? configuration.host
@@ -61,6 +64,8 @@ struct Serve: AsyncParsableCommand {
         guard (10...86_400).contains(configuration.checkInInterval) else { throw ValidationError("the check-in interval must be 10…86400 seconds") }
         configuration.idleTimeout = Int64(try idleTimeout ?? Environment.integer("EMBER_IDLE_TIMEOUT_SECONDS") ?? Int(configuration.idleTimeout))
         guard (1...3_600).contains(configuration.idleTimeout) else { throw ValidationError("the idle timeout must be 1…3600 seconds") }
+        configuration.concurrentUploads = try concurrentUploads ?? Environment.integer("EMBER_CONCURRENT_UPLOADS") ?? configuration.concurrentUploads
+        guard (1...1_024).contains(configuration.concurrentUploads) else { throw ValidationError("concurrent uploads must be 1…1024") }
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
         configuration.logRequests = !quiet

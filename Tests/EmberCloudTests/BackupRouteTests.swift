@@ -86,11 +86,13 @@ struct BackupRouteTests {
             #expect(try await Self.send(client, test, .get, device).headers[.eTag] == "")
 
             let deleted = try await Self.send(client, test, .delete, device)
-            #expect(deleted.status == .ok && deleted.message == "Backup deleted")
+            let existed = try deleted.decode(BackupDeleted.self).existed
+            #expect(deleted.status == .ok && deleted.message == "Backup deleted" && existed)
             let gone = try await Self.send(client, test, .get, device)
             #expect(gone.status == .notFound && gone.message == "No backup found for this device")
             let again = try await Self.send(client, test, .delete, device)
-            #expect(again.status == .notFound && again.message == "No backup found for this device", "seed 002: says there was none")
+            let existedAgain = try again.decode(BackupDeleted.self).existed
+            #expect(again.status == .ok && !existedAgain, "idempotent, and says there was none")
             let after = try await client.get("/devices/\(DeviceUUID.format(device.uuid))", token: test.adminToken)
             #expect(try after.decode(DeviceRecord.self).backup == nil)
             let audit = try await test.store.auditEntries(limit: 100, after: nil)
@@ -129,10 +131,14 @@ struct BackupRouteTests {
                 #expect(response.status == status, "\(message)")
                 #expect(response.message == message)
             }
+            var oversized: HTTPFields = [.contentLength: String(BackupLimits.maxBlob + 1), .contentType: "application/octet-stream"]
+            for (name, value) in try device.sign(method: "POST", path: Self.path(device), at: test.now).fields {
+                oversized[HTTPField.Name(name)!] = value
+            }
             let declared = try await client.execute(
                 uri: Self.path(device),
                 method: .post,
-                headers: [.contentLength: String(BackupLimits.maxBlob + 1)],
+                headers: oversized,
                 body: ByteBuffer(repeating: 0, count: BackupLimits.maxBlob + 1)
             )
             #expect(declared.status == .contentTooLarge)

@@ -179,7 +179,7 @@ struct LifecycleRouteTests {
             #expect(try await test.store.backupInfo(uuid: device.uuid) == nil, "the cloud backup is deleted at once")
             let gone = try await Self.signed(client, test, device, .get, "/devices/\(device.uuid)/backup")
             #expect(gone.status == .gone && gone.message == "Device decommissioned")
-            let registration = try await Self.signed(client, test, device, .get, "/devices/\(device.uuid)/registration", version: .v1)
+            let registration = try await Self.signed(client, test, device, .get, "/devices/\(device.uuid)/registration")
             #expect(registration.status == .gone)
             let keys = try await Self.signed(client, test, device, .post, "/devices/\(device.uuid)/keys", json: "{}")
             #expect(keys.status == .gone)

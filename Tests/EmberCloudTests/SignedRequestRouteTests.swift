@@ -176,6 +176,47 @@ struct SignedRequestRouteTests {
         }
     }
 
+    /// The security review's finding 5: v1 headers captured from a boot check were accepted on `DELETE …/backup`.
+    @Test(arguments: TestDatabase.all)
+    func aDeviceThatSignedV2IsRefusedV1FromThenOn(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let device = try await Self.registered(test, client)
+            let captured = try device.sign(method: "GET", path: Self.path(device), version: .v1, at: test.now)
+            #expect(try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), at: test.now)).status == .ok)
+            // Never used, in the window, correctly signed: refused because the device has signed v2.
+            let replay = try await Self.delete(client, backupOf: device, with: captured)
+            #expect(replay.status == .unauthorized && replay.message == "Signature version 2 required")
+            let again = try await client.checkRegistration(try device.sign(method: "GET", path: Self.path(device), version: .v1, at: test.now))
+            #expect(again.status == .unauthorized && again.message == "Signature version 2 required")
+        }
+    }
+
+    /// A FireFly device (v1 only) keeps working; its used v1 nonce cannot be spent again on another route.
+    @Test(arguments: TestDatabase.all)
+    func aV1NonceIsClaimedAtFirstSightOnAnyRouteOfTheDevice(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let device = try await Self.registered(test, client)
+            let check = try device.sign(method: "GET", path: Self.path(device), version: .v1, at: test.now)
+            #expect(try await client.checkRegistration(check).status == .ok)
+            let replay = try await Self.delete(client, backupOf: device, with: check)
+            #expect(replay.status == .unauthorized && replay.message == "Nonce already used")
+            let own = try device.sign(method: "DELETE", path: BackupRouteTests.path(device), version: .v1, at: test.now)
+            #expect(try await Self.delete(client, backupOf: device, with: own).status == .ok, "FireFly firmware deletes with v1")
+        }
+    }
+
+    static func delete(
+        _ client: some TestClientProtocol,
+        backupOf device: SimulatedDevice,
+        with signed: RequestSigner.Headers
+    ) async throws
+        -> TestResponse
+    {
+        var headers = HTTPFields()
+        for (name, value) in signed.fields { headers[HTTPField.Name(name)!] = value }
+        return try await client.execute(uri: BackupRouteTests.path(device), method: .delete, headers: headers)
+    }
+
     @Test(arguments: TestDatabase.all)
     func authFailuresAreAuditedButThrottled(database: TestDatabase) async throws {
         try await TestRegistry.with(on: database) { test, client in

@@ -11,26 +11,9 @@ import Glibc
 struct IdleTimeoutTests {
     /// Connects to `port`, sends `bytes`, and waits up to `seconds` for the server to close; true when it did.
     static func serverCloses(port: Int, after bytes: String, within seconds: Int) throws -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(socket >= 0)
-        defer { close(socket) }
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        #expect(connected == 0)
-        if !bytes.isEmpty { _ = bytes.withCString { send(socket, $0, strlen($0), 0) } }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        while true {
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count == 0 { return true }  // closed by the server
-            if count < 0 { return errno == ECONNRESET }  // EAGAIN: still open when the wait ended
-        }
+        let connection = try RawConnection(port: port)
+        if !bytes.isEmpty { connection.send(bytes) }
+        return connection.read(within: seconds).closed
     }
 
     @Test func theRegistryClosesIdleAndHalfSentConnections() async throws {

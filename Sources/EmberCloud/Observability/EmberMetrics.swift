@@ -37,6 +37,11 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_backups_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
+    /// Backup bodies being read now (bounded by `--concurrent-uploads`).
+    func backupUploadsInProgress(_ count: Int) {
+        Gauge(label: "ember_backup_uploads_in_progress", factory: factory).record(count)
+    }
+
     /// Bytes of backup blobs written.
     func backupBytesStored(_ count: Int) {
         Counter(label: "ember_backup_bytes_stored_total", factory: factory).increment(by: count)

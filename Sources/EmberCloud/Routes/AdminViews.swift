@@ -18,6 +18,7 @@ extension DevicePage: ResponseEncodable {}
 extension RegistrationKeyList: ResponseEncodable {}
 extension RegistrationStatus: ResponseEncodable {}
 extension MessageBody: ResponseEncodable {}
+extension BackupDeleted: ResponseEncodable {}
 extension CheckInReply: ResponseEncodable {}
 extension DeviceAction: ResponseEncodable {}
 extension ActionList: ResponseEncodable {}

@@ -24,16 +24,20 @@ struct DeviceController {
         router.delete("devices/{uuid}/backup", use: deleteBackup)
     }
 
-    /// Reads at most a backup's worth of body (refusing a larger declared length up front), then authenticates.
+    /// Checks everything but the signature before reading any body (a stranger's upload is refused unread), then
+    /// reads at most a backup's worth in one of a bounded number of upload slots, then verifies the signature.
     @Sendable func uploadBackup(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let pending = try await authenticator.begin(signature(of: request), try facts(of: request, context: context))
         try backups.checkDeclaredLength(request.headers[.contentLength])
-        let body: Data
-        do {
-            body = Data(buffer: try await request.body.collect(upTo: BackupLimits.maxBlob))
-        } catch is NIOTooManyBytesError {
-            throw backups.refuseOversizedBody()
+        let (device, body) = try await backups.uploadSlots.withSlot {
+            let body: Data
+            do {
+                body = Data(buffer: try await request.body.collect(upTo: BackupLimits.maxBlob))
+            } catch is NIOTooManyBytesError {
+                throw backups.refuseOversizedBody()
+            }
+            return (try await authenticator.finish(pending, body: body), body)
         }
-        let device = try await authenticate(request, context: context, body: body)
         let (outcome, etag) = try await backups.upload(
             body,
             for: device,
@@ -67,13 +71,10 @@ struct DeviceController {
         )
     }
 
-    @Sendable func deleteBackup(_ request: Request, context: AppRequestContext) async throws -> MessageBody {
+    @Sendable func deleteBackup(_ request: Request, context: AppRequestContext) async throws -> BackupDeleted {
         let device = try await authenticate(request, context: context, body: Data())
         // Seed 002: the device answers 404 when the cloud held no backup, so the registry says whether one existed.
-        guard try await backups.delete(for: device, client: context.clientAddress) else {
-            throw APIError(status: .notFound, message: "No backup found for this device")
-        }
-        return MessageBody(message: "Backup deleted")
+        return BackupDeleted(existed: try await backups.delete(for: device, client: context.clientAddress))
     }
 
     @Sendable func registration(_ request: Request, context: AppRequestContext) async throws -> RegistrationStatus {
@@ -130,7 +131,14 @@ struct DeviceController {
         body: Data,
         policy: DeviceAuthenticator.Policy = .firefly
     ) async throws -> DeviceCredential {
-        let signature = Result { () throws(DeviceAuthError) in
+        var facts = try facts(of: request, context: context)
+        facts.body = body
+        return try await authenticator.authenticate(signature(of: request), facts, policy: policy)
+    }
+
+    /// The request's signature headers, parsed, or why they did not parse.
+    private func signature(of request: Request) -> Result<SignedRequest, DeviceAuthError> {
+        Result { () throws(DeviceAuthError) in
             try SignedRequest(
                 uuid: request.headers[.xDeviceUUID],
                 nonce: request.headers[.xDeviceNonce],
@@ -139,13 +147,15 @@ struct DeviceController {
                 version: request.headers[.xDeviceSignatureVersion]
             )
         }
-        let facts = DeviceAuthenticator.RequestFacts(
+    }
+
+    /// What the authenticator is told about the request, without its body.
+    private func facts(of request: Request, context: AppRequestContext) throws -> DeviceAuthenticator.RequestFacts {
+        DeviceAuthenticator.RequestFacts(
             pathUUID: try context.parameters.require("uuid"),
             method: request.method.rawValue,
             target: request.uri.description,
-            body: body,
             client: context.clientAddress
         )
-        return try await authenticator.authenticate(signature, facts, policy: policy)
     }
 }

@@ -6,6 +6,7 @@ public struct Backups: Sendable {
     let store: any BackupRepository
     let clock: any RegistryClock
     let metrics: EmberMetrics
+    let uploadSlots: UploadSlots
 
     static let tooLarge = RegistryError.payloadTooLarge("Payload exceeds maximum size of 512 KB")
 
@@ -68,8 +69,7 @@ public struct Backups: Sendable {
         return backup
     }
 
-    /// Deletes the device's backup; deleting nothing is fine (FireFly's idempotent DELETE).
-    /// Deletes the device's backup; false when it had none.
+    /// Deletes the device's backup; false when it had none (still a success: FireFly's DELETE is idempotent).
     func delete(for device: DeviceCredential, client: String) async throws -> Bool {
         let audit = AuditEvent(
             at: clock.now(),

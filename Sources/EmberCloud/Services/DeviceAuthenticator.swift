@@ -61,6 +61,15 @@ public struct DeviceAuthenticator: Sendable {
         self.metrics = metrics
     }
 
+    /// A request whose headers, device, window and signature version passed, waiting for its body.
+    public struct Pending: Sendable {
+        let request: SignedRequest
+        let credential: DeviceCredential
+        let facts: RequestFacts
+        let policy: Policy
+        let now: Int64
+    }
+
     /// Returns the stored record of the device that signed the request (`signature` is its parsed headers, or why
     /// they did not parse), or throws the `DeviceAuthError`; every refusal is counted and audited (throttled). A
     /// decommissioned device that signed correctly gets 410 unless the policy lets it through.
@@ -69,9 +78,49 @@ public struct DeviceAuthenticator: Sendable {
         _ facts: RequestFacts,
         policy: Policy = .firefly
     ) async throws -> DeviceCredential {
-        let device: DeviceCredential
+        try await finish(try await begin(signature, facts, policy: policy), body: facts.body)
+    }
+
+    /// The checks that need no body (headers, UUID vs path, device known, window, version), so a route can refuse a
+    /// stranger before reading what it sends.
+    public func begin(
+        _ signature: Result<SignedRequest, DeviceAuthError>,
+        _ facts: RequestFacts,
+        policy: Policy = .firefly
+    ) async throws
+        -> Pending
+    {
+        try await audited(facts) {
+            let request = try signature.get()
+            guard let uuid = request.uuid, let pathUUID = DeviceUUID.parse(facts.pathUUID), uuid == pathUUID else {
+                throw DeviceAuthError.uuidMismatch
+            }
+            let canonical = DeviceUUID.format(uuid)
+            guard let credential = try await store.deviceCredential(uuid: canonical, countingOpenActions: policy.countsOpenActions) else {
+                throw DeviceAuthError.unknownDevice
+            }
+            let now = clock.now()
+            guard window.contains(request.timestamp, now: DeviceTimestamp(epochSeconds: now)) else { throw DeviceAuthError.outsideWindow }
+            if policy.v2Only && request.version != .v2 { throw DeviceAuthError.signatureVersion2Required }
+            if requireV2 && request.version != .v2 { throw DeviceAuthError.signatureVersionRequired }
+            // v1 binds neither method, path nor body: once a device has signed v2, its v1 headers are refused (a
+            // captured v1 boot check cannot be replayed as a DELETE).
+            if request.version == .v1 && credential.signsV2Since != nil { throw DeviceAuthError.signatureVersion2Required }
+            return Pending(request: request, credential: credential, facts: facts, policy: policy, now: now)
+        }
+    }
+
+    /// The signature over `body` and the nonce: the device's record, or the refusal.
+    public func finish(_ pending: Pending, body: Data) async throws -> DeviceCredential {
+        let device = try await audited(pending.facts) { try await verify(pending, body: body) }
+        if device.decommissioned && !pending.policy.allowsDecommissioned { throw RegistryError.decommissioned }
+        return device
+    }
+
+    /// Runs `check`; a `DeviceAuthError` it throws is counted and audited on its way out.
+    private func audited<T: Sendable>(_ facts: RequestFacts, _ check: () async throws -> T) async throws -> T {
         do {
-            device = try await check(signature.get(), facts, policy: policy)
+            return try await check()
         } catch let reason as DeviceAuthError {
             metrics.authFailure(reason)
             let subject = String(facts.pathUUID.prefix(64))  // the client chose it: keep audit rows small
@@ -83,36 +132,32 @@ public struct DeviceAuthenticator: Sendable {
             )
             throw reason
         }
-        if device.decommissioned && !policy.allowsDecommissioned { throw RegistryError.decommissioned }
-        return device
     }
 
-    private func check(_ request: SignedRequest, _ facts: RequestFacts, policy: Policy) async throws -> DeviceCredential {
-        func fail(_ reason: DeviceAuthError) -> DeviceAuthError { reason }
-        guard let uuid = request.uuid, let pathUUID = DeviceUUID.parse(facts.pathUUID), uuid == pathUUID else {
-            throw fail(.uuidMismatch)
-        }
-        let canonical = DeviceUUID.format(uuid)
-        guard var credential = try await store.deviceCredential(uuid: canonical, countingOpenActions: policy.countsOpenActions) else {
-            throw fail(.unknownDevice)
-        }
-        let now = clock.now()
-        guard window.contains(request.timestamp, now: DeviceTimestamp(epochSeconds: now)) else { throw fail(.outsideWindow) }
-        if policy.v2Only && request.version != .v2 { throw fail(.signatureVersion2Required) }
-        if requireV2 && request.version != .v2 { throw fail(.signatureVersionRequired) }
-        let bodyHash = SigningInput.bodyHash(facts.body)
+    private func verify(_ pending: Pending, body: Data) async throws -> DeviceCredential {
+        let request = pending.request
+        var credential = pending.credential
+        let canonical = credential.uuid
+        let now = pending.now
+        let bodyHash = SigningInput.bodyHash(body)
         // The active key first, then a pending one (a rotation under way): both verify until the pending one is used.
         guard
             let used = credential.keys.sorted(by: { !$0.pending && $1.pending }).first(where: { stored in
                 guard let key = keys.key(for: "\(canonical)#\(stored.epoch)", encoded: stored.publicKey) else { return false }
-                return request.isValid(for: key, method: facts.method, path: facts.target, bodySHA256Hex: bodyHash)
+                return request.isValid(for: key, method: pending.facts.method, path: pending.facts.target, bodySHA256Hex: bodyHash)
             })
-        else { throw fail(.badSignature) }
+        else { throw DeviceAuthError.badSignature }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
         // Recorded in the database, so a request accepted before a restart is refused after it (and by every instance).
         let nonce = request.nonce.base64EncodedString()
-        guard try await store.recordNonce(device: canonical, nonce: nonce, expiresAt: expiresAt, now: now) else { throw fail(.nonceReused) }
+        guard try await store.recordNonce(device: canonical, nonce: nonce, expiresAt: expiresAt, now: now) else {
+            throw DeviceAuthError.nonceReused
+        }
         credential.signedWith = used.epoch
+        if request.version == .v2 && credential.signsV2Since == nil {
+            try await store.markSignsV2(uuid: canonical, at: now)
+            credential.signsV2Since = now
+        }
         if used.pending, try await store.promoteKey(uuid: canonical, epoch: used.epoch, publicKey: used.publicKey, now: now) {
             metrics.keyRotation("promoted")
         }

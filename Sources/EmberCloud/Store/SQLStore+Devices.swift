@@ -155,7 +155,7 @@ extension SQLStore {
                 : ""
             let rows = try await db.raw(
                 """
-                SELECT d.decommissioned_at, d.product_id, d.product_hex, d.device_class, d.registration_date,
+                SELECT d.decommissioned_at, d.signs_v2_since, d.product_id, d.product_hex, d.device_class, d.registration_date,
                 d.registering_application, d.registering_version, k.epoch, k.public_key, k.state\(open)
                 FROM devices d JOIN device_keys k ON k.uuid = d.uuid AND k.state <> 'retired' WHERE d.uuid = \(bind: uuid)
                 ORDER BY k.epoch
@@ -179,8 +179,16 @@ extension SQLStore {
                 registeringApplication: try row.decode(column: "registering_application", as: String.self),
                 registeringVersion: try row.decode(column: "registering_version", as: String.self)
             )
+            credential.signsV2Since = try row.decode(column: "signs_v2_since", as: Int64?.self)
             if countingOpenActions { credential.hasOpenActions = try row.decode(column: "open_actions", as: Bool.self) }
             return credential
+        }
+    }
+
+    public func markSignsV2(uuid: String, at: Int64) async throws {
+        try await provider.write { db in
+            try await db.update("devices").set("signs_v2_since", to: at).where("uuid", .equal, uuid)
+                .where(SQLColumn("signs_v2_since"), .is, SQLLiteral.null).run()
         }
     }
 

@@ -26,6 +26,8 @@ public struct DeviceCredential: Sendable, Equatable {
     public var signedWith: Int = 0
     /// Whether unfinished actions wait for the device; nil when the read did not count them.
     public var hasOpenActions: Bool?
+    /// When the registry first accepted a v2 signature from the device: from then on it refuses the device's v1.
+    public var signsV2Since: Int64?
 
     public var decommissioned: Bool { decommissionedAt != nil }
 }
@@ -92,6 +94,8 @@ public protocol DeviceRepository: Sendable {
     func device(uuid: String) async throws -> DeviceRecord?
     /// The device's keys and status; with `countingOpenActions`, also whether actions wait for it (in the same read).
     func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential?
+    /// Remembers that the device signs v2 (once: a later call changes nothing).
+    func markSignsV2(uuid: String, at: Int64) async throws
     /// Devices ordered by UUID, after the given UUID (keyset pagination), those `filter` matches.
     func devices(limit: Int, after: String?, filter: DeviceFilter) async throws -> [DeviceRecord]
     /// Stores what devices reported at their check-ins (batched: many devices in one transaction).

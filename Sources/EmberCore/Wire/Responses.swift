@@ -8,6 +8,18 @@ public struct MessageBody: Codable, Sendable, Equatable {
     }
 }
 
+/// `200` of the registry's `DELETE /devices/{uuid}/backup`: FireFly's message, and whether a backup was stored.
+public struct BackupDeleted: Codable, Sendable, Equatable {
+    public var message: String
+    /// False when there was nothing to delete (the call still succeeds: FireFly firmware relies on it).
+    public var existed: Bool
+
+    public init(existed: Bool) {
+        self.message = "Backup deleted"
+        self.existed = existed
+    }
+}
+
 /// `201` of `POST /registration-keys`.
 public struct RegistrationKeyCreated: Codable, Sendable, Equatable {
     public var key: String

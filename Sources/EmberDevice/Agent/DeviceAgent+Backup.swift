@@ -146,7 +146,7 @@ extension DeviceAgent {
     /// `DELETE /api/cloud-backup`: deletes the cloud copy, then the local file and its sidecar.
     public func deleteCloudBackup() async throws(AgentFailure) {
         let (identity, root) = try backupPreconditions()
-        let status = try await backupRequest(
+        let reply = try await backupRequest(
             .backupDelete,
             .DELETE,
             identity: identity,
@@ -154,8 +154,11 @@ extension DeviceAgent {
             failEvent: (.notify, "Backup del fail"),
             timeoutSeconds: 15
         )
-        .status
-        switch status {
+        // Ember's registry says whether a backup was there; FireFly's cloud answers 200 either way.
+        let existed = (try? JSONDecoder().decode(BackupDeleted.self, from: reply.body))?.existed ?? true
+        switch reply.status {
+        case 200 where !existed:
+            throw .notFound("No backup in the cloud for this device")
         case 200, 204:
             _ = try await deleteLocalBackup()
             event(.info, "Backup deleted")
@@ -165,7 +168,7 @@ extension DeviceAgent {
             throw .backupNeedsRegistration
         default:
             event(.notify, "Backup del fail")
-            throw .cloudRefused(.backupDelete, status: status, message: "")
+            throw .cloudRefused(.backupDelete, status: reply.status, message: "")
         }
     }
 
