@@ -45,16 +45,24 @@ final class EmberProcess: @unchecked Sendable {
     }
 
     /// Starts `ember <command>` (which must print `listening on http://127.0.0.1:PORT`) and waits up to `timeout` seconds.
-    init(command: [String], folder: URL, environment: [String: String] = [:], timeout: Double = 30) async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            throw StartFailure(description: "no ember binary at \(Self.binary.path): run `swift build` first or set EMBER_BINARY")
+    init(
+        command: [String],
+        folder: URL,
+        environment: [String: String] = [:],
+        binary: URL = EmberProcess.binary,
+        timeout: Double = 30
+    )
+        async throws
+    {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw StartFailure(description: "no ember binary at \(binary.path): run `swift build` first or set EMBER_BINARY")
         }
         let log = folder.appendingPathComponent("ember-\(UUID().uuidString).log")
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
             throw StartFailure(description: "cannot create the log file \(log.path)")
         }
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = binary
         process.arguments = command
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: log)
@@ -109,8 +117,12 @@ final class EmberProcess: @unchecked Sendable {
     }
 
     /// Runs `ember <arguments>` to completion (bounded) and returns its exit status and output.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 30) async throws -> (status: Int32, output: String)
-    {
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        binary: URL = EmberProcess.binary,
+        timeout: Double = 30
+    ) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -34,17 +34,12 @@ struct OperationsController {
     }
 
     @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: try OpenAPIDocument.text())))
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text())))
     }
 }
 
-/// The OpenAPI 3.1 document of every route, bundled as a resource.
+/// The OpenAPI 3.1 document of every route, compiled into the binary (`Resources/openapi.yaml`).
 public enum OpenAPIDocument {
     /// The document's text.
-    public static func text() throws -> String {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
-            throw RegistryError.notFound("openapi.yaml is missing from this build")
-        }
-        return try String(contentsOf: url, encoding: .utf8)
-    }
+    public static func text() -> String { EmbeddedResource.openapiYAML }
 }

@@ -33,15 +33,12 @@ public struct ProductCatalog: Sendable {
 
     public let products: [Product]
 
-    /// The catalog bundled with Ember.
+    /// The catalog compiled into Ember (`Resources/products.yaml`; a test parses it, so it cannot be broken here).
     public static let bundled: ProductCatalog = {
         do {
-            guard let url = Bundle.module.url(forResource: "products", withExtension: "yaml") else {
-                throw Failure(description: "products.yaml is missing from the EmberDevice bundle")
-            }
-            return try ProductCatalog(yaml: String(contentsOf: url, encoding: .utf8))
+            return try ProductCatalog(yaml: EmbeddedResource.productsYAML)
         } catch {
-            fatalError("the bundled product catalog is broken: \(error)")
+            fatalError("the built-in product catalog is broken: \(error)")
         }
     }()
 
