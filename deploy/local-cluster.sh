@@ -33,6 +33,10 @@ start_cluster() {
     local database="${EMBER_TEST_POSTGRES_URL%/*}/postgres?pool=20"
     local token
     token="cluster-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+    # Every instance on one database must seal registration keys with the same key-encryption key.
+    local kek
+    kek=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
+    export EMBER_KEY_ENCRYPTION_KEY=$kek
     "$ember" migrate --database "$database" >/dev/null
     local port1 port2 listen
     port1=$(free_port); port2=$(free_port); listen=$(free_port)

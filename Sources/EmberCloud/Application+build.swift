@@ -10,7 +10,7 @@ public struct Registry: Sendable {
     public let clock: any RegistryClock
     public let metrics: EmberMetrics
     public let tokens: AdminTokens
-    let keys: RegistrationKeys
+    public let keys: RegistrationKeys
     let registration: RegistrationService
     let authenticator: DeviceAuthenticator
     let devices: Devices
@@ -34,7 +34,8 @@ public struct Registry: Sendable {
         self.clock = clock
         self.metrics = metrics
         self.tokens = AdminTokens(store: store, clock: clock)
-        self.keys = RegistrationKeys(store: store, clock: clock, ttl: configuration.registrationKeyTTL, metrics: metrics)
+        let sealer = configuration.keyEncryptionKey.map(RegistrationKeySealer.init(keyEncryptionKey:)) ?? .ephemeral()
+        self.keys = RegistrationKeys(store: store, clock: clock, ttl: configuration.registrationKeyTTL, metrics: metrics, sealer: sealer)
         // Nonces live in the database (they must outlive a restart). Failure counts are shared through it by
         // instances on one PostgreSQL database; a lone instance counts in memory.
         let limiter: any FailureCounter
@@ -48,7 +49,7 @@ public struct Registry: Sendable {
             limiter = memoryLimiter
             self.guards = [memoryLimiter, tables, authAudit]
         }
-        self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics)
+        self.registration = RegistrationService(store: store, clock: clock, limiter: limiter, metrics: metrics, sealer: sealer)
         self.limiter = limiter
         self.authAudit = authAudit
         self.authenticator = DeviceAuthenticator(

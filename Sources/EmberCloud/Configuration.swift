@@ -1,3 +1,5 @@
+import Crypto
+
 /// Everything `ember serve` can be told; the CLI fills it from flags, then `EMBER_*` variables, then these defaults.
 public struct RegistryConfiguration: Sendable {
     public var host = "127.0.0.1"
@@ -22,6 +24,9 @@ public struct RegistryConfiguration: Sendable {
     public var idleTimeout: Int64 = 30
     /// Backup bodies read at once (each up to 512 KiB); more get 503 with `Retry-After` (1 … 1,024).
     public var concurrentUploads = 16
+    /// Seals registration keys at rest (`EMBER_KEY_ENCRYPTION_KEY`, else `key-encryption.key` beside the database);
+    /// nil gives a random one that lives as long as the process (in-process registries: tests, benchmarks).
+    public var keyEncryptionKey: SymmetricKey?
 
     public init() {}
 }

@@ -43,6 +43,8 @@ public enum RegistryServer {
             let clock = SystemClock()
             try await store.migrate(now: clock.now())
             let registry = Registry(configuration: configuration, store: store, clock: clock)
+            let sealed = try await registry.keys.prepare()
+            if sealed > 0 { logger.notice("sealed \(sealed) registration keys stored in plaintext by an older Ember") }
             if let token = configuration.bootstrapToken, try await registry.tokens.bootstrap(token) {
                 logger.notice("created the admin token 'bootstrap' from EMBER_BOOTSTRAP_TOKEN")
             }

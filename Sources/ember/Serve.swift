@@ -47,6 +47,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Backup uploads read at once (each up to 512 KiB); more get 503, 1…1024. [env: EMBER_CONCURRENT_UPLOADS] (default: 16)")
     var concurrentUploads: Int?
 
+    @Option(
+        help:
+            "File of the key that seals registration keys at rest, created 0600 if missing; EMBER_KEY_ENCRYPTION_KEY (Base64 of 32 bytes) overrides it. [env: EMBER_KEY_ENCRYPTION_KEY_FILE] (default: key-encryption.key beside the SQLite database, else ./ember-data/)"
+    )
+    var keyEncryptionKeyFile: String?
+
     func run() async throws {
         var configuration = RegistryConfiguration()
         configuration.host = host ?? Environment.string("EMBER_HOST") ?? configuration.host
@@ -68,6 +74,15 @@ struct Serve: AsyncParsableCommand {
         guard (1...1_024).contains(configuration.concurrentUploads) else { throw ValidationError("concurrent uploads must be 1…1024") }
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
+        do {
+            configuration.keyEncryptionKey = try KeyEncryptionKey.load(
+                value: Environment.string("EMBER_KEY_ENCRYPTION_KEY"),
+                file: keyEncryptionKeyFile ?? Environment.string("EMBER_KEY_ENCRYPTION_KEY_FILE")
+                    ?? KeyEncryptionKey.defaultFile(database: configuration.database)
+            )
+        } catch let failure as KeyEncryptionKey.Failure {
+            throw ValidationError(failure.description)
+        }
         configuration.logRequests = !quiet
         do {
             configuration.trustedProxies = try TrustedProxies(trustedProxies ?? Environment.string("EMBER_TRUSTED_PROXIES") ?? "")

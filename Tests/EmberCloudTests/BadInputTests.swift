@@ -71,7 +71,7 @@ struct BadInputTests {
                 #expect(Int(response.status.code) == status, "case \(index)")
                 #expect(response.message?.isEmpty == false, "case \(index) has no JSON message")
             }
-            #expect(try await test.store.registrationKey(key)?.spentAt == nil)
+            #expect(try await test.keyRecord(key)?.spentAt == nil)
             #expect(try await test.store.devices(limit: 10, after: nil, filter: DeviceFilter()).isEmpty)
         }
     }

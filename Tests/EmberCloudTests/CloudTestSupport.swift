@@ -12,6 +12,8 @@ import NIOCore
 import NIOFoundationEssentialsCompat
 import Testing
 
+@testable import EmberCloud
+
 /// A fresh registry on its own SQLite file, a manual clock, an admin and an operator token.
 struct TestRegistry: Sendable {
     let registry: Registry
@@ -19,6 +21,11 @@ struct TestRegistry: Sendable {
     let adminToken: String
     let operatorToken: String
     var store: any Store { registry.store }
+
+    /// The stored record of a registration key, found by the key itself.
+    func keyRecord(_ key: String) async throws -> RegistrationKeyRecord? {
+        try await store.registrationKey(registry.keys.sealer.lookup(key))
+    }
 
     static let logger: Logger = {
         var logger = Logger(label: "ember-test")

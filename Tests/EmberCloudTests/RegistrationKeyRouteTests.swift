@@ -5,7 +5,10 @@ import EmberFleet
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SQLKit
 import Testing
+
+@testable import EmberCloud
 
 /// `/registration-keys`: mint, list, revoke, and admin authentication.
 struct RegistrationKeyRouteTests {
@@ -87,5 +90,37 @@ struct RegistrationKeyRouteTests {
             #expect(try await test.registry.tokens.revoke(name: "operator", by: AuditActor(actor: "test", client: "local")))
             #expect(try await client.get("/registration-keys", token: test.operatorToken).status == .unauthorized)
         }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func keysRestSealedAndOlderPlaintextKeysAreSealedAtStart(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let minted = try await client.mintKey(test.adminToken)
+            let record = try #require(try await test.keyRecord(minted))
+            #expect(record.key != minted && record.key.count == 64 && !record.sealed.contains(minted))
+
+            // A key an older Ember stored as it is.
+            let sql = try #require(test.store as? SQLStore)
+            try await sql.provider.write { db in
+                try await db.insert(into: "registration_keys").columns("key", "created_by", "generated_at", "expires_at")
+                    .values(SQLBind("OLDKEY"), SQLBind("admin"), SQLBind(test.clock.now()), SQLBind(test.clock.now() + 600)).run()
+            }
+            #expect(try await test.registry.keys.prepare() == 1)
+            #expect(try await test.registry.keys.prepare() == 0, "once")
+            #expect(try await test.store.registrationKey("OLDKEY") == nil, "no plaintext row is left")
+            let listed = try await client.get("/registration-keys", token: test.adminToken).decode(RegistrationKeyList.self)
+            #expect(Set(listed.registrationKeys.map(\.key)) == [minted, "OLDKEY"])
+            #expect(try await client.register(SimulatedDevice(), key: "OLDKEY").status == .noContent)
+        }
+    }
+
+    @Test func aSealedKeyOpensOnlyWithItsKeyEncryptionKeyAndItsOwnRow() throws {
+        let sealer = RegistrationKeySealer.ephemeral()
+        let sealed = try sealer.seal("ab12cd")
+        #expect(sealer.lookup("ab12cd") == sealer.lookup("AB12CD"))
+        #expect(try sealer.open(sealed, lookup: sealer.lookup("AB12CD")) == "AB12CD")
+        #expect(throws: RegistrationKeySealer.Failure.self) { try sealer.open(sealed, lookup: sealer.lookup("ZZ99ZZ")) }
+        #expect(throws: RegistrationKeySealer.Failure.self) { try RegistrationKeySealer.ephemeral().open(sealed, lookup: sealer.lookup("AB12CD")) }
+        #expect(RegistrationKeySealer.ephemeral().fingerprint != sealer.fingerprint)
     }
 }

@@ -24,7 +24,7 @@ struct RegistrationRouteTests {
             #expect(stored.publicKey == (try device.master.publicKey().base64))
             #expect(stored.mcu == (try device.registrationBody().mcu))
             #expect(stored.network.count == 4 && stored.partitions.count == 7)
-            let record = try #require(try await test.store.registrationKey(key))
+            let record = try #require(try await test.keyRecord(key))
             #expect(record.spentBy == stored.uuid && record.spentAt == test.clock.now())
         }
     }
@@ -50,7 +50,7 @@ struct RegistrationRouteTests {
             test.clock.advance(by: 100)
             let second = try await client.mintKey(test.adminToken)
             #expect(try await client.register(device, key: second).status == .noContent)
-            #expect(try await test.store.registrationKey(second)?.spentAt == nil)
+            #expect(try await test.keyRecord(second)?.spentAt == nil)
             #expect(try await test.store.device(uuid: DeviceUUID.format(device.uuid))?.registrationDate == date)
         }
     }
@@ -81,7 +81,7 @@ struct RegistrationRouteTests {
             #expect(response.status == .conflict)
             #expect(response.message == "Device already registered with a different public key")
             #expect(try await test.store.device(uuid: DeviceUUID.format(device.uuid))?.publicKey == (try device.master.publicKey().base64))
-            #expect(try await test.store.registrationKey(key)?.spentAt == nil)
+            #expect(try await test.keyRecord(key)?.spentAt == nil)
         }
     }
 
@@ -114,7 +114,7 @@ struct RegistrationRouteTests {
             let response = try await client.register(try JSONSerialization.data(withJSONObject: body), key: key)
             #expect(response.status == .badRequest)
             #expect(response.message == "\(field) is required")
-            #expect(try await test.store.registrationKey(key)?.spentAt == nil)
+            #expect(try await test.keyRecord(key)?.spentAt == nil)
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import EmberClient
 import EmberCloud
 import EmberCore
@@ -45,8 +46,10 @@ struct SharedGuardTests {
         for database in TestDatabase.all where database == .postgres {
             try await database.withStore { store in
                 let clock = ManualClock()
-                let first = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
-                let second = Registry(configuration: RegistryConfiguration(), store: store, clock: clock)
+                var configuration = RegistryConfiguration()
+                configuration.keyEncryptionKey = SymmetricKey(size: .bits256)  // instances on one database share it
+                let first = Registry(configuration: configuration, store: store, clock: clock)
+                let second = Registry(configuration: configuration, store: store, clock: clock)
                 let actor = AuditActor(actor: "test", client: "local")
                 let admin = try await first.tokens.create(name: "admin", role: .admin, by: actor)
                 let test = TestRegistry(registry: first, clock: clock, adminToken: admin, operatorToken: admin)

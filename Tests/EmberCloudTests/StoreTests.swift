@@ -21,10 +21,15 @@ struct StoreTests {
     {
         let audit = AuditEvent(at: now, by: AuditActor(actor: "test", client: "local"), action: "key.minted", subject: key)
         _ = try await store.insertRegistrationKey(
-            RegistrationKeyRecord(key: key, createdBy: "test", generatedAt: now, expiresAt: now + 1_800),
+            RegistrationKeyRecord(key: key, sealed: "", createdBy: "test", generatedAt: now, expiresAt: now + 1_800),
             audit: audit
         )
-        return try await store.register(try device.registrationBody().validated(), key: key, now: now, by: AuditActor(actor: "d", client: "c"))
+        return try await store.register(
+            try device.registrationBody().validated(),
+            key: .plain(key),
+            now: now,
+            by: AuditActor(actor: "d", client: "c")
+        )
     }
 
     @Test(arguments: TestDatabase.all)
@@ -89,7 +94,7 @@ struct StoreTests {
         try await database.withStore { store in
             let now: Int64 = 1_767_225_600
             _ = try await store.insertRegistrationKey(
-                RegistrationKeyRecord(key: "RACE01", createdBy: "test", generatedAt: now, expiresAt: now + 60),
+                RegistrationKeyRecord(key: "RACE01", sealed: "", createdBy: "test", generatedAt: now, expiresAt: now + 60),
                 audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "RA****")
             )
             let outcomes = try await withThrowingTaskGroup(of: RegistrationOutcome.self) { group in
@@ -97,7 +102,7 @@ struct StoreTests {
                     group.addTask {
                         try await store.register(
                             try SimulatedDevice().registrationBody().validated(),
-                            key: "RACE01",
+                            key: .plain("RACE01"),
                             now: now,
                             by: AuditActor(actor: "d", client: "c")
                         )
@@ -115,12 +120,12 @@ struct StoreTests {
         try await database.withStore { store in
             let now: Int64 = 1_767_225_600
             _ = try await store.insertRegistrationKey(
-                RegistrationKeyRecord(key: "OLD001", createdBy: "t", generatedAt: now, expiresAt: now + 10),
+                RegistrationKeyRecord(key: "OLD001", sealed: "", createdBy: "t", generatedAt: now, expiresAt: now + 10),
                 audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "OL****")
             )
             let outcome = try await store.register(
                 try SimulatedDevice().registrationBody().validated(),
-                key: "OLD001",
+                key: .plain("OLD001"),
                 now: now + 10,
                 by: AuditActor(actor: "d", client: "c")
             )

@@ -50,7 +50,8 @@ struct FleetTests {
             let mode = try FileManager.default.attributesOfItem(atPath: fleet)[.posixPermissions] as? Int
             #expect(mode == 0o600, "the fleet file holds master keys")
 
-            for arguments in [["--signature", "v2"], ["--signature", "v1", "--backup-kb", "8"]] {
+            // FireFly firmware (v1) first, then Ember's (v2): a device that has signed v2 is refused v1 from then on.
+            for arguments in [["--signature", "v1", "--backup-kb", "8"], ["--signature", "v2"]] {
                 let storm = try await EmberProcess.run(
                     ["fleet", "boot-storm", "--server", server.baseURL, "--fleet", fleet, "--concurrency", "8", "--duration", "2", "--json"]
                         + arguments,

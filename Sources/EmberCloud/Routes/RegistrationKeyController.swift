@@ -14,17 +14,14 @@ struct RegistrationKeyController {
 
     @Sendable func mint(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegistrationKeyCreated> {
         let admin = try context.requireAdmin()
-        let record = try await keys.mint(owner: admin.name, client: context.clientAddress)
-        context.logger.info("registration key minted", metadata: ["ember.key": "\(RegistrationKey.masked(record.key))"])
-        return EditedResponse(status: .created, response: RegistrationKeyCreated(key: record.key, expiresAt: record.expiresAt))
+        let created = try await keys.mint(owner: admin.name, client: context.clientAddress)
+        context.logger.info("registration key minted", metadata: ["ember.key": "\(RegistrationKey.masked(created.key))"])
+        return EditedResponse(status: .created, response: created)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> RegistrationKeyList {
         let admin = try context.requireAdmin()
-        let records = try await keys.active(owner: admin.name)
-        return RegistrationKeyList(
-            registrationKeys: records.map { RegistrationKeyInfo(key: $0.key, generatedAt: $0.generatedAt, expiresAt: $0.expiresAt) }
-        )
+        return RegistrationKeyList(registrationKeys: try await keys.active(owner: admin.name))
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {

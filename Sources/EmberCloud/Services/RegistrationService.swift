@@ -8,8 +8,16 @@ public struct RegistrationService: Sendable {
     let clock: any RegistryClock
     let limiter: any FailureCounter
     let metrics: EmberMetrics
+    let sealer: RegistrationKeySealer
 
-    init(store: any DeviceRepository & AuditRepository, clock: any RegistryClock, limiter: any FailureCounter, metrics: EmberMetrics) {
+    init(
+        store: any DeviceRepository & AuditRepository,
+        clock: any RegistryClock,
+        limiter: any FailureCounter,
+        metrics: EmberMetrics,
+        sealer: RegistrationKeySealer
+    ) {
+        self.sealer = sealer
         self.store = store
         self.clock = clock
         self.limiter = limiter
@@ -42,7 +50,8 @@ public struct RegistrationService: Sendable {
         // The key check is one reserved attempt: it counts against the client's limit until it passes.
         let outcome = try await limiter.attempt(client: client, now: now, blocked: rateLimited) {
             do {
-                let outcome = try await store.register(registration, key: key, now: now, by: actor)
+                let reference = RegistrationKeyReference(lookup: sealer.lookup(key), masked: RegistrationKey.masked(key))
+                let outcome = try await store.register(registration, key: reference, now: now, by: actor)
                 return (outcome, outcome == .invalidKey)
             } catch StoreError.contended {
                 // Nothing was written (each losing attempt rolled back and un-spent the key): the device may simply retry.

@@ -22,7 +22,14 @@ extension SQLStore {
         "firmware_version", "factory_test",
     ]
 
-    public func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome {
+    public func register(
+        _ registration: DeviceRegistration,
+        key: RegistrationKeyReference,
+        now: Int64,
+        by actor: AuditActor
+    ) async throws
+        -> RegistrationOutcome
+    {
         let uuid = DeviceUUID.format(registration.uuid)
         let publicKey = registration.publicKey.base64
         let encoder = JSONEncoder()
@@ -59,11 +66,12 @@ extension SQLStore {
         uuid: String,
         publicKey: String,
         json: (String, String, String, String?),
-        key: String,
+        key reference: RegistrationKeyReference,
         now: Int64,
         by actor: AuditActor
     ) async throws -> RegistrationOutcome {
         let (mcu, network, partitions, factoryTest) = json
+        let key = reference.lookup
         let manufacturing = registration.manufacturing
         return try await provider.transaction { db in
             func usableKey(_ query: some SQLPredicateBuilder) {
@@ -130,7 +138,7 @@ extension SQLStore {
                         by: actor,
                         action: "device.registered",
                         subject: uuid,
-                        detail: "product \(registration.productHex) with key \(RegistrationKey.masked(key)) minted by \(mintedBy)"
+                        detail: "product \(registration.productHex) with key \(reference.masked) minted by \(mintedBy)"
                     )
                 ],
                 on: db

@@ -77,20 +77,33 @@ public protocol AdminTokenRepository: Sendable {
     func hasActiveAdminToken() async throws -> Bool
 }
 
-/// Single-use registration keys.
+/// Single-use registration keys. The store never sees a key: `key` arguments and fields are its lookup (a keyed
+/// hash), and the record carries the key sealed (see `RegistrationKeySealer`).
 public protocol RegistrationKeyRepository: Sendable {
-    /// Stores a freshly minted key; false when the key text is taken (mint another).
+    /// Stores a freshly minted key; false when the lookup is taken (mint another).
     func insertRegistrationKey(_ record: RegistrationKeyRecord, audit: AuditEvent) async throws -> Bool
     /// The keys `createdBy` minted that are unspent, unrevoked and unexpired at `now`, oldest first.
     func activeRegistrationKeys(createdBy: String, now: Int64) async throws -> [RegistrationKeyRecord]
     /// Revokes one of `createdBy`'s active keys; false when it has no such key.
     func revokeRegistrationKey(_ key: String, createdBy: String, now: Int64, audit: AuditEvent) async throws -> Bool
+    /// The fingerprint of the key-encryption key this database's keys are sealed with: `fingerprint` when none was
+    /// recorded yet (it is recorded now), else the recorded one.
+    func keyEncryptionFingerprint(claiming fingerprint: String) async throws -> String
+    /// Replaces every plaintext key (from before keys were sealed) by its lookup and sealed form, in one transaction;
+    /// returns how many there were.
+    func sealPlaintextRegistrationKeys(_ seal: @Sendable (String) throws -> (lookup: String, sealed: String)) async throws -> Int
 }
 
 /// Registered devices.
 public protocol DeviceRepository: Sendable {
     /// Registers a device with a key, atomically: the key is spent by one conditional statement.
-    func register(_ registration: DeviceRegistration, key: String, now: Int64, by actor: AuditActor) async throws -> RegistrationOutcome
+    func register(
+        _ registration: DeviceRegistration,
+        key: RegistrationKeyReference,
+        now: Int64,
+        by actor: AuditActor
+    ) async throws
+        -> RegistrationOutcome
     func device(uuid: String) async throws -> DeviceRecord?
     /// The device's keys and status; with `countingOpenActions`, also whether actions wait for it (in the same read).
     func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential?

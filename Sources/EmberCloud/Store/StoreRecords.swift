@@ -25,13 +25,27 @@ public struct AdminTokenRecord: Codable, Sendable, Equatable {
 
 /// A registration key and its life: who minted it, when it expires, which device spent it.
 public struct RegistrationKeyRecord: Sendable, Equatable {
+    /// The key's lookup (a keyed hash), never the key.
     public var key: String
+    /// The key, sealed under the key-encryption key.
+    public var sealed: String
     public var createdBy: String
     public var generatedAt: Int64
     public var expiresAt: Int64
     public var spentAt: Int64?
     public var spentBy: String?
     public var revokedAt: Int64?
+}
+
+/// A registration key as the store sees it: its lookup, and the masked form audit rows show.
+public struct RegistrationKeyReference: Sendable, Equatable {
+    public var lookup: String
+    public var masked: String
+
+    public init(lookup: String, masked: String) {
+        self.lookup = lookup
+        self.masked = masked
+    }
 }
 
 /// Who did something, from where: the actor and client address of an audit row.

@@ -80,7 +80,7 @@ public struct DeviceConfig: Sendable, Equatable {
 
     /// SHA-256 hex of `data`.
     public static func hash(of data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: data))
     }
 
     /// The names of the fields that differ from `other` (`wifi.password` for the secret, never its value).
