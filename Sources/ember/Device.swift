@@ -72,6 +72,11 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
         @Option(help: "Seconds before an idle connection (or one whose request head never arrives) is closed, 1…3600.")
         var idleTimeout: Double = 30
+        @Option(
+            name: .customLong("allowed-origin"),
+            help: "A web origin whose pages may call the API (repeatable; * for any, as FireFly). Default: none but the agent's own pages."
+        )
+        var allowedOrigins: [String] = []
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -80,6 +85,11 @@ struct DeviceCommand: AsyncParsableCommand {
             if let backupInterval, backupInterval < 1 { throw ValidationError("--backup-interval must be at least 1 second") }
             if let checkInInterval, checkInInterval < 10 { throw ValidationError("--check-in-interval must be at least 10 seconds") }
             guard (1...3_600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1…3600 seconds") }
+            for origin in allowedOrigins where origin != "*" {
+                guard let url = URL(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.path.isEmpty else {
+                    throw ValidationError("--allowed-origin \(origin): give scheme://host[:port], e.g. https://tools.example.com, or *")
+                }
+            }
         }
 
         func run() async throws {
@@ -96,6 +106,7 @@ struct DeviceCommand: AsyncParsableCommand {
             configuration.checkInInterval = checkInInterval
             configuration.version = Ember.configuration.version
             configuration.idleTimeout = idleTimeout
+            configuration.allowedOrigins = allowedOrigins
             let agent = try DeviceAgent(configuration: configuration, logger: logger) {
                 try SimulatedBoard.open(folder, logger: logger)
             }

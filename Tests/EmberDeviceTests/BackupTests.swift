@@ -52,6 +52,20 @@ struct BackupTests {
         }
     }
 
+    /// The security review's low: device-agent 500 bodies held file paths.
+    @Test func aStorageFailureIs500WithoutAPath() async throws {
+        try await TestDevice.with { device in
+            // A folder where the file should be: the write fails for root too.
+            let folder = await device.agent.board.config.folder
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("backup.json/blocker"), withIntermediateDirectories: true)
+            let response = try await device.request(.put, "/backup", body: Self.json(kib: 1))
+            #expect(response.status == .internalServerError)
+            #expect(response.message == "Device storage failure")
+            let text = String(buffer: response.body)
+            #expect(!text.contains("/") && !text.contains(folder.lastPathComponent), "\(text)")
+        }
+    }
+
     @Test func aStaleSidecarIsRepairedAtBoot() async throws {
         try await TestDevice.with { device in
             let partition = try ConfigPartition(folder: device.folder.appendingPathComponent("config"))

@@ -43,12 +43,39 @@ import Testing
 
             let version = try await device.request(.get, "/api/version", authorized: false)
             #expect(version.headers[.server] == "Hardware-Registration-and-Configuration/0.1.0")
-            #expect(version.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == "*")
+            #expect(version.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == nil, "no origin is allowed unless configured")
             let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: version.body)) as? [String: Any])
             #expect(body["product_hex"] as? String == "0x08062305")
             #expect((body["application"] as? [String: Any])?["name"] as? String == "Hardware-Registration-and-Configuration")
             #expect(try await device.request(.get, "/api/errors", authorized: false).json([ErrorEntry].self).isEmpty)
             #expect(try await device.events().contains { $0.text == "Event log started" })
+        }
+    }
+
+    /// The security review's low: `Access-Control-Allow-Origin: *` let any web page the operator opened send wrong
+    /// tokens in the operator's name until the operator was locked out of the device.
+    @Test func onlyConfiguredOriginsGetCORSAndAMissingTokenIsNoAttempt() async throws {
+        let origin = HTTPField.Name("Origin")!
+        let allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        let tools: (inout AgentConfiguration) -> Void = { $0.allowedOrigins = ["https://tools.example.com"] }
+        try await TestDevice.with(configure: tools) { device in
+            let foreign = try await device.request(.options, "/api/identity", authorized: false, headers: [origin: "https://evil.example"])
+            #expect(foreign.status == .forbidden && foreign.headers[allowOrigin] == nil)
+            #expect(foreign.message?.contains("--allowed-origin") == true)
+            let tools = try await device.request(.options, "/api/identity", authorized: false, headers: [origin: "https://tools.example.com"])
+            #expect(tools.status == .ok && tools.headers[allowOrigin] == "https://tools.example.com")
+            #expect(tools.headers[.vary] == "Origin")
+            let read = try await device.request(.get, "/api/version", authorized: false, headers: [origin: "https://evil.example"])
+            #expect(read.status == .ok && read.headers[allowOrigin] == nil, "a browser keeps the answer from the foreign page")
+
+            // Requests without a token (all a foreign page can send without a preflight) are not failed attempts.
+            for _ in 0..<20 { #expect(try await device.request(.get, "/api/identity", authorized: false).status == .unauthorized) }
+            #expect(try await device.request(.get, "/api/identity").status != .tooManyRequests)
+        }
+        let anyOrigin: (inout AgentConfiguration) -> Void = { $0.allowedOrigins = ["*"] }
+        try await TestDevice.with(configure: anyOrigin) { device in
+            let any = try await device.request(.options, "/api/identity", authorized: false, headers: [origin: "https://anywhere.example"])
+            #expect(any.status == .ok && any.headers[allowOrigin] == "*", "FireFly's behaviour, when asked for")
         }
     }
 
@@ -236,6 +263,31 @@ import Testing
                 let texts = try await device.events().map(\.text)
                 let rebootIndex = try #require(texts.lastIndex(of: "Rebooting..."))
                 #expect(Array(texts[rebootIndex...]).filter { $0.hasPrefix("Cloud") } == ["Cloud reg check", "Cloud registered"])
+            }
+        }
+    }
+
+    /// The security review's low: concurrent reboots left duplicate session tasks. Each boot runs one session, so
+    /// each boot checks the registration once, however many reboots arrive at once.
+    @Test func concurrentRebootsRunOneSessionPerBoot() async throws {
+        try await LiveCloud.with { cloud in
+            try await TestDevice.with(cloud: cloud.url) { device in
+                try await device.register(with: cloud)
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<20 { group.addTask { try await device.request(.post, "/api/mcu/reboot").status } }
+                    return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                }
+                #expect(statuses.contains(.noContent) && statuses.allSatisfy { $0 == .noContent || $0 == .unauthorized })
+                try await eventually {
+                    let texts = try await device.events().map(\.text)
+                    guard let boot = texts.lastIndex(of: "Event log started"), let reboot = texts.lastIndex(of: "Rebooting...") else { return false }
+                    return reboot < boot && texts[boot...].contains("Cloud registered")
+                }
+                let texts = try await device.events().map(\.text)
+                let since = Array(texts[try #require(texts.firstIndex(of: "Rebooting..."))...])
+                let boots = since.filter { $0 == "Event log started" }.count
+                #expect(boots >= 1)
+                #expect(since.filter { $0 == "Cloud reg check" }.count == boots, "\(since)")
             }
         }
     }

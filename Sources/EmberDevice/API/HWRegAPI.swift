@@ -12,7 +12,10 @@ public enum HWRegAPI {
     public static func router(agent: DeviceAgent) -> Router<HWRegContext> {
         let router = Router(context: HWRegContext.self)
         router.addMiddleware {
-            FireFlyHeadersMiddleware(server: "\(applicationName)/\(agent.configuration.version)")
+            FireFlyHeadersMiddleware(
+                server: "\(applicationName)/\(agent.configuration.version)",
+                allowedOrigins: Set(agent.configuration.allowedOrigins)
+            )
             ErrorRenderingMiddleware(tooLargeMessage: "Request body too large (at most 16 KiB)", map: APIError.agent)
         }
         HWRegController(agent: agent).addRoutes(to: router)

@@ -19,6 +19,10 @@ public struct AgentConfiguration: Sendable {
     public var checkInInterval: Double?
     /// Seconds before an idle HTTP connection (or one whose request head never arrives) is closed.
     public var idleTimeout: Double = 30
+    /// Web origins (`https://tools.example.com`) whose pages may call the API from a browser; `*` allows any, as
+    /// FireFly firmware does. Empty: only pages the agent serves itself, so a page elsewhere cannot spend an
+    /// operator's token attempts.
+    public var allowedOrigins: [String] = []
     /// The application's version, reported by `/api/version` and in the registration.
     public var version = "0.1.0"
     /// The application's commit.
