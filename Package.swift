@@ -143,6 +143,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "EmberFuzz",
+            dependencies: ["EmberCore", "EmberCloud", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ember-fuzz",
+            dependencies: ["EmberFuzz"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "embed-resources",
             path: "Sources/embed-resources",
@@ -184,6 +194,7 @@ let package = Package(
             dependencies: [
                 "EmberCloud",
                 "EmberCore",
+                "EmberFuzz",
                 "EmberTestSupport",
                 "EmberClient",
                 "EmberFleet",
