@@ -46,7 +46,7 @@ registration = {
             "flash_chip_speed": 80000000, "flash_chip_mode": "QIO", "psram_size": 8388608,
             "features": ["WiFi", "BLE"], "idf_version": "v5.1.2"},
     "network": [{"interface": "wifi_sta", "mac_address": "24:0A:C4:00:00:01"}],
-    "partitions": [{"type": "app", "subtype": "ota_0", "address": 65536, "size": 4194304, "label": "app0"}],
+    "partitions": [{"type": 0, "subtype": 16, "address": 65536, "size": 4194304, "label": "app0"}],
     "region": "eu-north", "fleet_id": "line-3",
 }
 seed("registration", "full", json.dumps(registration))
