@@ -79,4 +79,34 @@ struct CloudBackupContractTests {
             }
         }
     }
+
+    /// Seed 002: "If the device is not provisioned, all cloud backup API calls return 409" — for each way a device
+    /// can fall short of that (no identity is `cloudBackupRefusesWhatItCannotDo`, a cloud that does not know it is above).
+    @Test func everyOtherWayOfNotBeingProvisionedIs409() async throws {
+        try await LiveCloud.with { cloud in
+            // An identity, and a cloud whose registration check says the device is not registered.
+            try await TestDevice.with(cloud: cloud.url) { device in
+                try await device.provision()
+                try await device.agent.reboot()
+                try await eventually {
+                    let status = try await device.request(.get, "/api/registration")
+                    guard status.status == .ok else { return false }
+                    let body = try status.json([String: JSONValue].self)
+                    return body["registered"] == .bool(false)
+                }
+                for method in [HTTPRequest.Method.post, .get, .delete] {
+                    let response = try await device.request(method, "/api/cloud-backup")
+                    #expect(response.status == .conflict && response.message == "Device not registered with the cloud", "\(method)")
+                }
+            }
+        }
+        // An identity and the time, but no cloud at all.
+        try await TestDevice.with { device in
+            try await device.provision()
+            for method in [HTTPRequest.Method.post, .get, .delete] {
+                let response = try await device.request(method, "/api/cloud-backup")
+                #expect(response.status == .conflict && response.message == "No cloud configured; register the device first", "\(method)")
+            }
+        }
+    }
 }
