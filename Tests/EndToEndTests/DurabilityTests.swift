@@ -68,6 +68,7 @@ struct DurabilityTests {
             #expect(try await server.stop(signal: SIGTERM) == 0)
             let log = server.output
             #expect(log.contains("database closed"))
+            #expect(log.contains("v1 device signatures are accepted"), "the start-up warning while v1 is allowed")
             #expect(log.contains("http.route=/registration-keys/{key}"))
             for secret in [Self.bootstrap, spent, revoked] {
                 #expect(!log.contains(secret), "the log shows a secret")

@@ -31,12 +31,13 @@ struct KeysAtRestTests {
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: kek.path)[.posixPermissions] as? Int)
             #expect(mode == 0o600)
 
-            let second = try await EmberProcess(database: database, folder: folder)
+            let second = try await EmberProcess(database: database, folder: folder, arguments: ["--require-signature-v2"])
             let again = RegistryClient(baseURL: second.baseURL, token: Self.bootstrap)
             #expect(Set(try await again.listKeys().map(\.key)) == Set(keys), "FireFly's listing shows the full keys")
             #expect(try await again.register(try SimulatedDevice().registrationBody(), key: keys[0].lowercased()).status == 204)
             #expect(try await again.listKeys().map(\.key) == [keys[1]])
             #expect(try await second.stop(signal: SIGTERM) == 0)
+            #expect(!second.output.contains("v1 device signatures are accepted"), "no v1 warning when v1 is refused")
 
             // Another key-encryption key cannot open these keys: the start is refused with what to do.
             let other = Data((0..<32).map { UInt8($0) }).base64EncodedString()
