@@ -23,6 +23,24 @@ struct SharedGuardTests {
         }
     }
 
+    /// Concurrent nonces share write transactions on SQLite (group commit); each is still decided on its own.
+    @Test(arguments: TestDatabase.all)
+    func concurrentNoncesAreEachDecidedOnce(database: TestDatabase) async throws {
+        try await database.withStore { (store: any Store) async throws in
+            let results = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+                for index in 0..<200 {
+                    let nonce = index < 100 ? "same" : "n\(index)"
+                    group.addTask { (nonce, try await store.recordNonce(device: "d", nonce: nonce, expiresAt: 110, now: 100)) }
+                }
+                return try await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0.0 == "same" && $0.1 }.count == 1, "one of 100 racing copies is fresh")
+            #expect(results.filter { $0.0 != "same" }.allSatisfy { $0.1 }, "distinct nonces are all fresh")
+            let again = try await store.recordNonce(device: "d", nonce: "n150", expiresAt: 115, now: 105)
+            #expect(!again, "and stay recorded")
+        }
+    }
+
     @Test(arguments: TestDatabase.all)
     func storeReservesAttemptsUpToTheLimitAndReleasesThem(database: TestDatabase) async throws {
         try await database.withStore { (store: any Store) async throws in

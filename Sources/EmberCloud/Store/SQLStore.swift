@@ -5,9 +5,12 @@ import SQLKit
 /// The one `Store` implementation, over SQLKit; dialect differences live in `SQLDialectSpecifics`.
 public struct SQLStore: Store {
     let provider: any DatabaseProvider
+    /// Group commit of seen nonces, on SQLite.
+    let nonces: NonceBatcher?
 
     public init(provider: any DatabaseProvider) {
         self.provider = provider
+        self.nonces = provider.dialect == .sqlite ? NonceBatcher(provider: provider) : nil
     }
 
     public func migrate(now: Int64) async throws {
