@@ -16,6 +16,9 @@ struct LoneBinaryTests {
             try FileManager.default.createDirectory(at: lone.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: EmberProcess.binary, to: lone)
             #expect(try FileManager.default.contentsOfDirectory(atPath: lone.deletingLastPathComponent().path) == ["ember"])
+            // A bundle accessor would still find the build folder's copy here; the binary must not have one at all.
+            let bytes = try Data(contentsOf: lone, options: .alwaysMapped)
+            #expect(bytes.range(of: Data(".resources".utf8)) == nil, "the binary looks for a resource bundle")
 
             let server = try await EmberProcess(
                 command: ["serve", "--host", "127.0.0.1", "--port", "0", "--database", "sqlite:\(folder.path)/data/ember.sqlite", "--quiet"],
