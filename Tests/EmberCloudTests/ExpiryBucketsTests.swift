@@ -32,7 +32,7 @@ struct ExpiryBucketsTests {
         let limiter = FailureLimiter(limit: 3, window: 60)
         let clock = ManualClock(start: 1_000)
         for index in 0..<50 {
-            _ = await limiter.reserve(client: "c\(index)", now: 1_000)
+            await ServiceTests.fail(limiter, client: "c\(index)", now: 1_000)
         }
         let sweeper = GuardSweeper(guards: [limiter], clock: clock, logger: Logger(label: "test"))
         await sweeper.sweepOnce()

@@ -205,6 +205,21 @@ struct RegistrationRouteTests {
         }
     }
 
+    /// A factory behind one NAT address: more right keys at once than the failure limit all register (they queue
+    /// behind the attempts in flight), none gets 429.
+    @Test(arguments: TestDatabase.all)
+    func thirtyConcurrentRightKeysFromOneAddressAllRegister(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            var keys: [String] = []
+            for _ in 0..<30 { keys.append(try await client.mintKey(test.adminToken)) }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for key in keys { group.addTask { Int(try await client.register(SimulatedDevice(), key: key).status.code) } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 204, count: 30), "\(statuses.sorted())")
+        }
+    }
+
     /// Sends `count` registrations with distinct wrong keys at once, spread over `clients`; their statuses.
     static func concurrentWrongKeys(_ count: Int, clients: [any TestClientProtocol]) async throws -> [Int] {
         let body = try JSONEncoder().encode(SimulatedDevice().registrationBody())

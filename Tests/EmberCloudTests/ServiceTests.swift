@@ -8,13 +8,18 @@ import Testing
 
 /// The registry's in-memory guards and start-up helpers.
 struct ServiceTests {
+    /// Reserves an attempt and records it as failed.
+    static func fail(_ limiter: FailureLimiter, client: String, now: Int64) async {
+        if case .granted(let id) = await limiter.reserve(client: client, now: now) { await limiter.confirm(client: client, id: id) }
+    }
+
     @Test func failureLimiterBlocksAfterTheLimitAndForgets() async {
         let limiter = FailureLimiter(limit: 3, window: 60, maximumClients: 2)
-        for second in 0..<3 { _ = await limiter.reserve(client: "x", now: Int64(second)) }
+        for second in 0..<3 { await Self.fail(limiter, client: "x", now: Int64(second)) }
         #expect(await limiter.retryAfter(client: "x", now: 10) == 50)
         #expect(await limiter.retryAfter(client: "y", now: 10) == nil)
         #expect(await limiter.retryAfter(client: "x", now: 60) == nil)
-        for client in ["p", "q", "r", "s"] { _ = await limiter.reserve(client: client, now: 100) }
+        for client in ["p", "q", "r", "s"] { await Self.fail(limiter, client: client, now: 100) }
         #expect(await limiter.trackedClients <= 2)  // the table stays bounded however many clients fail
         #expect(await limiter.retryAfter(client: "s", now: 100) == nil)
     }
@@ -25,13 +30,33 @@ struct ServiceTests {
             for _ in 0..<500 { group.addTask { await limiter.reserve(client: "x", now: 1_000) } }
             return await group.reduce(into: [AttemptID]()) { if case .granted(let id) = $1 { $0.append(id) } }
         }
-        #expect(granted.count == 10, "500 at once: exactly the limit is judged")
-        #expect(await limiter.reserve(client: "x", now: 1_001) == .blocked(retryAfter: 59))
+        #expect(granted.count == 10, "500 at once: exactly the limit is judged at a time")
+        #expect(await limiter.reserve(client: "x", now: 1_001) == .busy, "the others wait for those in flight")
         await limiter.release(client: "x", id: granted[0])
-        guard case .granted = await limiter.reserve(client: "x", now: 1_001) else {
+        guard case .granted(let next) = await limiter.reserve(client: "x", now: 1_001) else {
             Issue.record("a released attempt frees its place")
             return
         }
+        for id in granted.dropFirst() + [next] { await limiter.confirm(client: "x", id: id) }
+        #expect(await limiter.reserve(client: "x", now: 1_001) == .blocked(retryAfter: 59), "ten failures block")
+    }
+
+    /// Right keys from one address behind NAT only queue: more at once than the limit all pass, none gets 429.
+    @Test func concurrentRightAttemptsQueueAndAllPass() async throws {
+        let limiter = FailureLimiter(limit: 10, window: 60)
+        let passed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    try await limiter.attempt(client: "nat", now: 1_000, blocked: { _ in CancellationError() }) {
+                        try await Task.sleep(for: .milliseconds(5))
+                        return (true, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(passed == 50)
+        #expect(await limiter.trackedClients == 0, "passed attempts leave nothing behind")
     }
 
     @Test(arguments: TestDatabase.all)

@@ -45,12 +45,16 @@ struct SharedGuardTests {
     func storeReservesAttemptsUpToTheLimitAndReleasesThem(database: TestDatabase) async throws {
         try await database.withStore { (store: any Store) async throws in
             for (index, at) in ([100, 110, 120] as [Int64]).enumerated() {
-                #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a\(index)", at: at, since: at - 60, limit: 3).granted)
+                #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a\(index)", at: at, since: at - 60, limit: 3) == .granted)
             }
-            let refused = try await store.reserveRegistrationAttempt(client: "c", attempt: "a3", at: 125, since: 65, limit: 3)
-            #expect(!refused.granted && refused.count == 3 && refused.oldest == 100)
+            // Three in flight fill the limit: the next waits, it is not refused.
+            #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a3", at: 125, since: 65, limit: 3) == .busy)
             try await store.releaseRegistrationAttempt(attempt: "a0")
-            #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a4", at: 125, since: 65, limit: 3).granted)
+            #expect(try await store.reserveRegistrationAttempt(client: "c", attempt: "a4", at: 125, since: 65, limit: 3) == .granted)
+            #expect(try await store.registrationFailures(client: "c", since: 0).count == 0, "attempts in flight are no failures")
+            for attempt in ["a1", "a2", "a4"] { try await store.confirmRegistrationAttempt(attempt: attempt) }
+            let refused = try await store.reserveRegistrationAttempt(client: "c", attempt: "a5", at: 126, since: 66, limit: 3)
+            #expect(refused == .blocked(failures: 3, oldest: 110))
             let recent = try await store.registrationFailures(client: "c", since: 105)
             #expect(recent.count == 3 && recent.oldest == 110)
             #expect(try await store.registrationFailures(client: "other", since: 0).count == 0)

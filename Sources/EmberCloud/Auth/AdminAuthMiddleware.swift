@@ -22,7 +22,7 @@ struct AdminAuthMiddleware: RouterMiddleware {
         let prefix = "Bearer "
         guard header.count > prefix.count, header.hasPrefix(prefix) || header.lowercased().hasPrefix("bearer ") else {
             // A missing or malformed header is not a guess at a token: refused, not counted.
-            try await refuse(request, context: context, reason: header.isEmpty ? "missing bearer token" : "malformed bearer token")
+            try await refuse(request, context: context, reason: header.isEmpty ? "missing bearer token" : "malformed bearer token", metric: "missing")
         }
         let presented = String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
         // One reserved attempt per token check, so concurrent guesses cannot pass the limit.
@@ -30,14 +30,17 @@ struct AdminAuthMiddleware: RouterMiddleware {
             let record = try await tokens.authenticate(presented)
             return (record, record == nil)
         }
-        guard let record = found else { try await refuse(request, context: context, reason: "unknown or revoked bearer token") }
+        guard let record = found else {
+            try await refuse(request, context: context, reason: "unknown or revoked bearer token", metric: "unknown")
+        }
         var context = context
         context.admin = record
         return try await next(request, context)
     }
 
-    private func refuse(_ request: Request, context: Context, reason: String) async throws -> Never {
-        metrics.adminAuthFailure(reason.hasPrefix("unknown") ? "unknown" : "missing")
+    /// Audits the refusal (throttled) and counts it under `metric`; always throws 401.
+    private func refuse(_ request: Request, context: Context, reason: String, metric: String) async throws -> Never {
+        metrics.adminAuthFailure(metric)
         await audit.record(
             reason: reason,
             subject: AuthFailureAudit.subject(path: request.uri.path),

@@ -32,7 +32,8 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_registrations_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
-    /// A backup request's outcome: stored, not_modified, downloaded, deleted, or a refusal (too_large, empty, not_ffce, bad_etag).
+    /// A backup request's outcome: stored, not_modified, downloaded, deleted, or a refusal (too_large, empty, not_ffce,
+    /// bad_etag, busy).
     func backup(_ outcome: String) {
         Counter(label: "ember_backups_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }

@@ -1,13 +1,16 @@
 /// Counts failed attempts (registration keys, bearer tokens) per client address and blocks a client after too many.
 ///
-/// An attempt is reserved before it is judged and counts as a failure until it is released, so attempts in flight
-/// count too: however many arrive at once, at most `limit` are judged in any `window` seconds. A client with `limit`
-/// attempts on record in the last `window` seconds is refused until the oldest of them is `window` old. A client's
-/// record expires `window` seconds after its last attempt and leaves in `sweep`.
+/// An attempt is reserved before it is judged. While failures plus attempts in flight reach `limit`, further
+/// attempts wait their turn (`busy`), so however many arrive at once, at most `limit` wrong ones are judged in any
+/// `window` seconds, and right ones only queue. A client with `limit` failures in the last `window` seconds is
+/// refused until the oldest of them is `window` old. A client's record expires `window` seconds after its last
+/// attempt and leaves in `sweep`.
 actor FailureLimiter {
     struct Attempt: Sendable {
         let at: Int64
         let id: AttemptID
+        /// Judged and failed; an attempt still being judged is `false`.
+        var failed = false
     }
 
     let limit: Int
@@ -24,23 +27,34 @@ actor FailureLimiter {
 
     /// Seconds the client must wait, or nil when it may try.
     func retryAfter(client: String, now: Int64) -> Int64? {
-        guard let recorded = attempts[client] else { return nil }
-        return wait(recorded.filter { $0.at > now - window }, now: now)
+        let failures = recent(client, now: now).filter(\.failed)
+        return Self.wait(count: failures.count, oldest: failures.map(\.at).min(), limit: limit, window: window, now: now)
     }
 
     /// Number of client addresses with attempts on record.
     var trackedClients: Int { attempts.count }
 
-    /// Counts one attempt about to be judged, or says how long the client must wait.
+    /// Counts one attempt about to be judged; or says it must wait for attempts in flight, or how long the client
+    /// is blocked.
     func reserve(client: String, now: Int64) -> AttemptReservation {
-        var recent = attempts[client, default: []].filter { $0.at > now - window }
-        if let seconds = wait(recent, now: now) { return .blocked(retryAfter: seconds) }
+        var recent = recent(client, now: now)
+        let failures = recent.filter(\.failed)
+        if let seconds = Self.wait(count: failures.count, oldest: failures.map(\.at).min(), limit: limit, window: window, now: now) {
+            return .blocked(retryAfter: seconds)
+        }
+        if recent.count >= limit { return .busy }
         if attempts[client] == nil && attempts.count >= maximumClients { makeRoom(now: now) }
         let id = AttemptID.randomAttempt()
         recent.append(Attempt(at: now, id: id))
         attempts[client] = recent
         expiries.insert(client, expiresAt: now + window)
         return .granted(id)
+    }
+
+    /// Records a reserved attempt as failed.
+    func confirm(client: String, id: AttemptID) {
+        guard let index = attempts[client]?.firstIndex(where: { $0.id == id }) else { return }
+        attempts[client]?[index].failed = true
     }
 
     /// Un-counts an attempt that did not fail.
@@ -57,14 +71,14 @@ actor FailureLimiter {
         for client in expiries.sweep(now: now + 1) { attempts[client] = nil }
     }
 
-    private func wait(_ recent: [Attempt], now: Int64) -> Int64? {
-        Self.wait(count: recent.count, oldest: recent.map(\.at).min(), limit: limit, window: window, now: now)
-    }
-
-    /// Seconds until the oldest of `count` recent attempts leaves the window, when `count` reaches the limit.
+    /// Seconds until the oldest of `count` recent failures leaves the window, when `count` reaches the limit.
     static func wait(count: Int, oldest: Int64?, limit: Int, window: Int64, now: Int64) -> Int64? {
         guard count >= limit, let oldest else { return nil }
         return max(1, oldest + window - now)
+    }
+
+    private func recent(_ client: String, now: Int64) -> [Attempt] {
+        attempts[client, default: []].filter { $0.at > now - window }
     }
 
     private func makeRoom(now: Int64) {

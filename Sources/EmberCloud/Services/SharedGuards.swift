@@ -16,8 +16,10 @@ extension AttemptID {
 
 /// What reserving an attempt decided.
 enum AttemptReservation: Sendable, Equatable {
-    /// The attempt counts as a failure until released.
+    /// The attempt may be judged; it counts until it is confirmed (failed) or released (passed).
     case granted(AttemptID)
+    /// Failures and attempts in flight fill the limit: wait for one to be decided.
+    case busy
     case blocked(retryAfter: Int64)
 }
 
@@ -26,26 +28,38 @@ enum AttemptReservation: Sendable, Equatable {
 protocol FailureCounter: Sendable {
     /// Seconds the client must wait, or nil when it may try (a cheap early check; `reserve` decides).
     func retryAfter(client: String, now: Int64) async throws -> Int64?
-    /// Counts one attempt about to be judged, or says how long the client must wait.
+    /// Counts one attempt about to be judged; or says it must wait for attempts in flight, or how long the client
+    /// is blocked.
     func reserve(client: String, now: Int64) async throws -> AttemptReservation
+    /// Records a reserved attempt as failed.
+    func confirm(client: String, id: AttemptID) async throws
     /// Un-counts an attempt that did not fail.
     func release(client: String, id: AttemptID) async throws
 }
 
 extension FailureCounter {
-    /// Runs `judge` as one reserved attempt: it stays counted when `judge` says it failed, and is released when it
-    /// passed or could not be judged (an error). `blocked` builds the error of a client over the limit.
+    /// Runs `judge` as one reserved attempt: confirmed as a failure when `judge` says it failed, released when it
+    /// passed or could not be judged (an error). While other attempts of the client are in flight it waits its turn,
+    /// at most `patience`; `blocked` builds the error of a client over the limit (or out of patience).
     func attempt<T: Sendable>(
         client: String,
         now: Int64,
+        patience: Duration = .seconds(10),
         blocked: (Int64) -> any Error,
         _ judge: () async throws -> (result: T, failed: Bool)
     ) async throws -> T {
-        let id: AttemptID
-        switch try await reserve(client: client, now: now) {
-        case .granted(let granted): id = granted
-        case .blocked(let seconds): throw blocked(seconds)
+        let deadline = ContinuousClock.now + patience
+        var id: AttemptID?
+        while id == nil {
+            switch try await reserve(client: client, now: now) {
+            case .granted(let granted): id = granted
+            case .blocked(let seconds): throw blocked(seconds)
+            case .busy:
+                guard ContinuousClock.now < deadline else { throw blocked(1) }
+                try await Task.sleep(for: .milliseconds(10))
+            }
         }
+        guard let id else { throw blocked(1) }
         let outcome: (result: T, failed: Bool)
         do {
             outcome = try await judge()
@@ -53,7 +67,11 @@ extension FailureCounter {
             try? await release(client: client, id: id)
             throw error
         }
-        if !outcome.failed { try await release(client: client, id: id) }
+        if outcome.failed {
+            try await confirm(client: client, id: id)
+        } else {
+            try await release(client: client, id: id)
+        }
         return outcome.result
     }
 }
@@ -74,12 +92,16 @@ struct SharedFailureCounter: FailureCounter {
     func reserve(client: String, now: Int64) async throws -> AttemptReservation {
         let id = AttemptID.randomAttempt()
         let recorded = try await store.reserveRegistrationAttempt(client: client, attempt: id, at: now, since: now - window, limit: limit)
-        guard recorded.granted else {
-            return .blocked(
-                retryAfter: FailureLimiter.wait(count: recorded.count, oldest: recorded.oldest, limit: limit, window: window, now: now) ?? 1
-            )
+        switch recorded {
+        case .granted: return .granted(id)
+        case .busy: return .busy
+        case .blocked(let failures, let oldest):
+            return .blocked(retryAfter: FailureLimiter.wait(count: failures, oldest: oldest, limit: limit, window: window, now: now) ?? 1)
         }
-        return .granted(id)
+    }
+
+    func confirm(client: String, id: AttemptID) async throws {
+        try await store.confirmRegistrationAttempt(attempt: id)
     }
 
     func release(client: String, id: AttemptID) async throws {

@@ -34,7 +34,4 @@ final class UploadSlots: Sendable {
         }
         return try await body()
     }
-
-    /// Slots in use now.
-    var count: Int { inUse.withLock { $0 } }
 }
