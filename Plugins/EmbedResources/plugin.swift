@@ -1,7 +1,7 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles a target's `Resources/*.yaml` into a Swift file of string constants, so the binary needs no resource
+/// Compiles a target's `Resources` files (YAML, Mustache templates, CSS, JavaScript) into a Swift file of string constants, so the binary needs no resource
 /// bundle beside it (a lone copy of `ember`, as in a container image, serves every route). The target excludes its
 /// `Resources` folder, so the files are found here rather than among its sources.
 @main
@@ -10,7 +10,7 @@ struct EmbedResources: BuildToolPlugin {
         guard let target = target as? SourceModuleTarget else { return [] }
         let folder = target.directoryURL.appending(path: "Resources")
         let inputs = ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [])
-            .filter { $0.pathExtension == "yaml" }.sorted { $0.path < $1.path }
+            .filter { ["yaml", "mustache", "css", "js"].contains($0.pathExtension) }.sorted { $0.path < $1.path }
         guard !inputs.isEmpty else { return [] }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedResources.swift")
         return [

@@ -21,6 +21,8 @@ public struct Registry: Sendable {
     /// Failed registration keys and failed bearer tokens per client (separate counts).
     let limiter: any FailureCounter
     let trustedProxies: TrustedProxies
+    let consoleSessions: ConsoleSessions
+    let secureCookies: Bool
     /// Every guard with expiring entries: the in-memory ones, or the shared tables on PostgreSQL.
     let guards: [any Sweepable]
 
@@ -75,6 +77,8 @@ public struct Registry: Sendable {
             uploadSlots: UploadSlots(limit: configuration.concurrentUploads, metrics: metrics)
         )
         self.trustedProxies = configuration.trustedProxies
+        self.consoleSessions = ConsoleSessions(store: store, tokens: tokens, limiter: limiter, clock: clock)
+        self.secureCookies = configuration.secureCookies
     }
 
     /// The service that sweeps this registry's guards.
@@ -114,6 +118,29 @@ public struct Registry: Sendable {
         RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
         AdminController(devices: devices, audit: AuditLog(store: store)).addRoutes(to: admin)
         ActionController(lifecycle: lifecycle).addRoutes(to: admin)
+        addConsole(to: router)
         return router
+    }
+
+    /// The admin console under `/console`: sign-in and assets open, every other page behind a session.
+    private func addConsole(to router: Router<AppRequestContext>) {
+        let pages = ConsolePages()
+        let audit = AuditLog(store: store)
+        let console = router.group("console").add(middleware: SecurityHeadersMiddleware()).add(middleware: ConsoleErrorMiddleware(pages: pages))
+        let controller = ConsoleController(
+            sessions: consoleSessions,
+            keys: keys,
+            devices: devices,
+            audit: audit,
+            pages: pages,
+            clock: clock,
+            secureCookies: secureCookies
+        )
+        controller.addPublicRoutes(to: console)
+        let signedIn = console.group().add(middleware: ConsoleAuthMiddleware(sessions: consoleSessions, pages: pages))
+        controller.addRoutes(to: signedIn)
+        ConsoleDevicesController(devices: devices, lifecycle: lifecycle, admin: AdminController(devices: devices, audit: audit), pages: pages)
+            .addRoutes(to: signedIn)
+        ConsoleAdminController(audit: audit, tokens: tokens, pages: pages).addRoutes(to: signedIn)
     }
 }

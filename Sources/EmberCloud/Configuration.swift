@@ -24,6 +24,8 @@ public struct RegistryConfiguration: Sendable {
     public var idleTimeout: Int64 = 30
     /// Backup bodies read at once (each up to 512 KiB); more get 503 with `Retry-After` (1 … 1,024).
     public var concurrentUploads = 16
+    /// Console cookies carry `Secure`: set when browsers reach the registry over HTTPS (a TLS proxy in front).
+    public var secureCookies = false
     /// Seals registration keys at rest (`EMBER_KEY_ENCRYPTION_KEY`, else `key-encryption.key` beside the database);
     /// nil gives a random one that lives as long as the process (in-process registries: tests, benchmarks).
     public var keyEncryptionKey: SymmetricKey?

@@ -49,7 +49,9 @@ public enum RegistryServer {
                 logger.notice("created the admin token 'bootstrap' from EMBER_BOOTSTRAP_TOKEN")
             }
             let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
-                logger.notice("Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location))")
+                logger.notice(
+                    "Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location)); console at http://\(configuration.host):\(port)/console"
+                )
             }
             if !configuration.requireSignatureV2 {
                 // The server speaks plain HTTP (TLS, if any, ends in front of it), so it cannot tell whether v1 headers

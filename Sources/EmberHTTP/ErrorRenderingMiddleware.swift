@@ -21,18 +21,23 @@ public struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddlewar
         do {
             return try await next(request, context)
         } catch {
-            let failure = apiError(for: error, context: context)
-            if failure.status == .internalServerError {
-                context.logger.error(
-                    "request failed",
-                    metadata: ["ember.error": "\(error)", "ember.error.type": "\(String(reflecting: type(of: error)))"]
-                )
-            }
-            return try failure.response(from: request, context: context)
+            return try failure(for: error, context: context).response(from: request, context: context)
         }
     }
 
-    func apiError(for error: any Error, context: Context) -> APIError {
+    /// What `error` is answered with (a web page renders the same status and message); a 500 is logged here.
+    public func failure(for error: any Error, context: Context) -> APIError {
+        let failure = apiError(for: error)
+        if failure.status == .internalServerError {
+            context.logger.error(
+                "request failed",
+                metadata: ["ember.error": "\(error)", "ember.error.type": "\(String(reflecting: type(of: error)))"]
+            )
+        }
+        return failure
+    }
+
+    func apiError(for error: any Error) -> APIError {
         if let error = error as? APIError { return error }
         if let mapped = map(error) { return mapped }
         switch error {

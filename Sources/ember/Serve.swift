@@ -44,6 +44,12 @@ struct Serve: AsyncParsableCommand {
     )
     var idleTimeout: Int?
 
+    @Flag(
+        help:
+            "Mark console cookies Secure: set it when browsers reach the registry over HTTPS (a TLS proxy in front). [env: EMBER_SECURE_COOKIES]"
+    )
+    var secureCookies = false
+
     @Option(help: "Backup uploads read at once (each up to 512 KiB); more get 503, 1…1024. [env: EMBER_CONCURRENT_UPLOADS] (default: 16)")
     var concurrentUploads: Int?
 
@@ -74,6 +80,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...1_024).contains(configuration.concurrentUploads) else { throw ValidationError("concurrent uploads must be 1…1024") }
         configuration.requireSignatureV2 = try requireSignatureV2 || (Environment.flag("EMBER_REQUIRE_SIGNATURE_V2") ?? false)
         configuration.bootstrapToken = Environment.string("EMBER_BOOTSTRAP_TOKEN")
+        configuration.secureCookies = try secureCookies || (Environment.flag("EMBER_SECURE_COOKIES") ?? false)
         do {
             configuration.keyEncryptionKey = try KeyEncryptionKey.load(
                 value: Environment.string("EMBER_KEY_ENCRYPTION_KEY"),

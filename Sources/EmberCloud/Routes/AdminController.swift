@@ -2,7 +2,8 @@ import EmberCore
 import Hummingbird
 import Logging
 
-/// Admin reads: `GET /devices`, `GET /devices/{uuid}` (admin or operator) and `GET /audit` (admin).
+/// Admin reads: `GET /devices`, `GET /devices/{uuid}` (admin or operator) and `GET /audit` (admin; filters `action`
+/// and `actor`).
 struct AdminController {
     let devices: Devices
     let audit: AuditLog
@@ -73,7 +74,13 @@ struct AdminController {
             guard let value = Int64(text), value >= 0 else { throw RegistryError.badRequest("after must be an audit entry id") }
             after = value
         }
-        let entries = try await audit.entries(limit: limit, after: after)
+        var filters: [String: String] = [:]
+        for name in ["action", "actor"] {
+            guard let value = request.uri.queryParameters[Substring(name)].map(String.init) else { continue }
+            guard (1...128).contains(value.count) else { throw RegistryError.badRequest("\(name) must be 1 to 128 characters") }
+            filters[name] = value
+        }
+        let entries = try await audit.entries(AuditQuery(limit: limit, after: after, action: filters["action"], actor: filters["actor"]))
         return AuditPage(entries: entries, nextAfter: entries.count == limit ? entries.last?.id : nil)
     }
 }

@@ -9,8 +9,10 @@ public struct AppRequestContext: ClientAddressContext {
     /// The client's IP address: the connecting peer, or what a trusted proxy forwarded (`ClientAddressMiddleware`);
     /// `unknown` when there is no socket, as in router tests.
     public var clientAddress: String
-    /// Set by `AdminAuthMiddleware`.
+    /// Set by `AdminAuthMiddleware`, or by `ConsoleAuthMiddleware` from the session's token.
     public var admin: AdminTokenRecord?
+    /// The console session, on console pages.
+    public var console: ConsoleSessionRecord?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

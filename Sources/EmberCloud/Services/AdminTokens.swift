@@ -1,5 +1,6 @@
 import Crypto
 import EmberCore
+import EmberHTTP
 import Foundation
 
 /// Admin API tokens: 256 random bits shown once, stored only as their SHA-256.
@@ -19,7 +20,7 @@ public struct AdminTokens: Sendable {
 
     /// Lower-case hex SHA-256 of a token: what the database holds.
     public static func hash(_ token: String) -> String {
-        Hex.encode(SHA256.hash(data: Data(token.utf8)))
+        WebToken.hash(token)
     }
 
     /// Creates a token and returns its value, which is never stored or shown again.
@@ -40,6 +41,11 @@ public struct AdminTokens: Sendable {
     /// Revokes a token by name; false when there is no active one.
     public func revoke(name: String, by actor: AuditActor) async throws -> Bool {
         try await store.revokeAdminToken(name: name, audit: AuditEvent(at: clock.now(), by: actor, action: "token.revoked", subject: name))
+    }
+
+    /// Every token, revoked ones included (names and roles, never values).
+    public func all() async throws -> [AdminTokenRecord] {
+        try await store.adminTokens()
     }
 
     /// The active token behind a bearer value.

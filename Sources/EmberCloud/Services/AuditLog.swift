@@ -1,9 +1,9 @@
-/// Reading the audit log (`GET /audit`).
+/// Reading the audit log (`GET /audit` and the console).
 struct AuditLog: Sendable {
     let store: any AuditRepository
 
-    /// Rows in the order written, after the given id.
-    func entries(limit: Int, after: Int64?) async throws -> [AuditEntry] {
-        try await store.auditEntries(limit: limit, after: after)
+    /// The rows `query` asks for.
+    func entries(_ query: AuditQuery) async throws -> [AuditEntry] {
+        try await store.auditEntries(query)
     }
 }

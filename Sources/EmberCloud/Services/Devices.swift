@@ -34,6 +34,11 @@ public struct Devices: Sendable {
         return device
     }
 
+    /// Devices per product and state, and registrations per day from `since` on (the console's overview).
+    func summary(since: Int64) async throws -> (products: [ProductCount], perDay: [DayCount]) {
+        (try await store.productCounts(), try await store.registrationsPerDay(since: since))
+    }
+
     /// The filter of a list or an export from its query values, each checked: `state` is `registered` or
     /// `decommissioned`, `q` the start of a UUID.
     static func filter(state: String?, productHex: String?, fleetID: String?, region: String?, q: String?) throws -> DeviceFilter {

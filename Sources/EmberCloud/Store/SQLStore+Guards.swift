@@ -86,6 +86,7 @@ extension SQLStore {
         try await provider.transaction { db in
             try await db.raw("DELETE FROM seen_nonces WHERE expires_at < \(bind: now)").run()
             try await db.raw("DELETE FROM registration_failures WHERE at <= \(bind: failuresBefore)").run()
+            try await db.raw("DELETE FROM console_sessions WHERE expires_at < \(bind: now)").run()
         }
     }
 }

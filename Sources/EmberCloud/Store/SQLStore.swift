@@ -57,11 +57,15 @@ public struct SQLStore: Store {
         try await provider.transaction { db in try await insertAudit(events, on: db) }
     }
 
-    public func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry] {
+    public func auditEntries(_ request: AuditQuery) async throws -> [AuditEntry] {
         try await provider.read { db in
             var query = db.select().columns("id", "at", "actor", "client", "action", "subject", "detail").from("audit_log")
-            if let after { query = query.where("id", .greaterThan, after) }
-            return try await query.orderBy("id", .ascending).limit(limit).all(decoding: AuditEntry.self)
+            if let after = request.after { query = query.where("id", .greaterThan, after) }
+            if let before = request.before { query = query.where("id", .lessThan, before) }
+            if let action = request.action { query = query.where("action", .equal, action) }
+            if let actor = request.actor { query = query.where("actor", .equal, actor) }
+            return try await query.orderBy("id", request.newestFirst ? .descending : .ascending).limit(request.limit)
+                .all(decoding: AuditEntry.self)
         }
     }
 }

@@ -49,7 +49,7 @@ public struct MigrationState: Codable, Sendable, Equatable {
 /// PostgreSQL. Services take the repository they need; every change that matters writes its audit rows in the
 /// same transaction.
 public protocol Store: SchemaRepository, AdminTokenRepository, RegistrationKeyRepository, DeviceRepository, BackupRepository,
-    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository
+    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository, ConsoleRepository
 {}
 
 /// The database itself: schema, health, lifetime.
@@ -111,6 +111,10 @@ public protocol DeviceRepository: Sendable {
     func markSignsV2(uuid: String, at: Int64) async throws
     /// Devices ordered by UUID, after the given UUID (keyset pagination), those `filter` matches.
     func devices(limit: Int, after: String?, filter: DeviceFilter) async throws -> [DeviceRecord]
+    /// Devices per product and state.
+    func productCounts() async throws -> [ProductCount]
+    /// Registrations per UTC day from `since` (Unix seconds) on; days without any are left out.
+    func registrationsPerDay(since: Int64) async throws -> [DayCount]
     /// Stores what devices reported at their check-ins (batched: many devices in one transaction).
     func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws
     /// Decommissions a device from its own notice, or returns when it already was: in one transaction
@@ -250,15 +254,22 @@ public protocol GuardRepository: Sendable {
     func releaseRegistrationAttempt(attempt: String) async throws
     /// The number of `client`'s failures after `since` (attempts in flight not counted), and the oldest of them.
     func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
-    /// Deletes nonces that expired and failures older than `failuresBefore`.
+    /// Deletes nonces and console sessions that expired, and failures older than `failuresBefore`.
     func purgeGuards(now: Int64, failuresBefore: Int64) async throws
 }
 
 /// The audit log.
 public protocol AuditRepository: Sendable {
     func appendAudit(_ events: [AuditEvent]) async throws
+    /// The audit rows `query` asks for.
+    func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry]
+}
+
+extension AuditRepository {
     /// Audit rows in the order written, after the given id.
-    func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry]
+    public func auditEntries(limit: Int, after: Int64?) async throws -> [AuditEntry] {
+        try await auditEntries(AuditQuery(limit: limit, after: after))
+    }
 }
 
 /// What `storeBackup` did.

@@ -28,12 +28,16 @@ extension DeviceAgent {
         }
     }
 
+    /// `FireFly-` and the last three bytes of the Wi-Fi MAC: the display's first line and the web UI's title.
+    var hostname: String {
+        "FireFly-" + (board.macAddresses[.wifi]?.bytes.suffix(3).map { String(format: "%02X", $0) }.joined() ?? "000000")
+    }
+
     func refreshDisplay() {
         if displayPage != .status, config.display.timeoutS > 0, clock.uptime() - lastButtonPress >= Double(config.display.timeoutS) {
             displayPage = .status
         }
         let identity = try? board.identity()
-        let wifi = board.macAddresses[.wifi]?.bytes.suffix(3).map { String(format: "%02X", $0) }.joined() ?? "000000"
         let state: String =
             switch registration {
             case .pending: identity == nil ? "not provisioned" : clockSynchronized ? "checking" : "waiting for NTP"
@@ -46,7 +50,7 @@ extension DeviceAgent {
         switch displayPage {
         case .status:
             lines = [
-                "FireFly-\(wifi)",
+                hostname,
                 "IP: \(address)",
                 "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")",
                 identity.map { "PID: \($0.productHex.productID)" } ?? "0x\(String(board.product.description.dropFirst(2)))",
