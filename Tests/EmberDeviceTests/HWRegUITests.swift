@@ -25,9 +25,11 @@ import Testing
                     }
                 }
             }
-            let script = try await device.request(.get, "/ui/hwreg.js", authorized: false)
-            #expect(script.status == .ok && script.headers[.contentType]?.hasPrefix("text/javascript") == true)
-            #expect(String(buffer: script.body).contains("visual-token"))
+            for name in ["hwreg.js", "hwreg-setup.js", "hwreg-data.js"] {
+                let script = try await device.request(.get, "/ui/\(name)", authorized: false)
+                #expect(script.status == .ok && script.headers[.contentType]?.hasPrefix("text/javascript") == true)
+                #expect(String(buffer: script.body).contains("HWReg"))
+            }
             let css = try await device.request(.get, "/ui/ember.css", authorized: false)
             #expect(css.status == .ok && css.headers[.contentType]?.hasPrefix("text/css") == true)
             #expect(try await device.request(.get, "/ui/missing.js", authorized: false).status == .notFound)

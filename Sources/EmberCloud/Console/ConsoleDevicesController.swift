@@ -30,7 +30,9 @@ struct ConsoleDevicesController {
         let filterValues = Dictionary(given.map { ($0.0, $0.1 ?? "") }, uniquingKeysWith: { first, _ in first })
         var values: [String: Any] = [
             "filter": filterValues,
-            "states": ["registered", "decommissioned"].map { ["value": $0, "selected": filterValues["state"] == $0] as [String: Any] },
+            "states": ["registered", "decommissioned"].map { (state: String) -> [String: Any] in
+                ["value": state, "selected": filterValues["state"] == state]
+            },
             "query": ConsolePages.query(given),
         ]
         do {

@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 
 /// The HW-Reg operator UI at `/`: pages rendered here from templates compiled into the binary, filled in by
-/// `hwreg.js` from the board's own JSON API with the visual token, as FireFly's UI does. No page holds data that
+/// `hwreg*.js` from the board's own JSON API with the visual token, as FireFly's UI does. No page holds data that
 /// needs the token, so the pages themselves are open.
 struct HWRegUIController {
     let agent: DeviceAgent
@@ -45,7 +45,12 @@ struct HWRegUIController {
             ui.get(RouterPath(section.path)) { _, _ in await page(section.id, title: section.label, current: section.id) }
         }
         ui.get("/ui/ember.css") { _, _ in HTMLPages.asset(HTMLPages.stylesheet, contentType: "text/css; charset=utf-8") }
-        ui.get("/ui/hwreg.js") { _, _ in HTMLPages.asset(EmbeddedResource.hwregJS, contentType: "text/javascript; charset=utf-8") }
+        for (name, text) in [
+            ("hwreg.js", EmbeddedResource.hwregJS), ("hwreg-setup.js", EmbeddedResource.hwregSetupJS),
+            ("hwreg-data.js", EmbeddedResource.hwregDataJS),
+        ] {
+            ui.get(RouterPath("/ui/" + name)) { _, _ in HTMLPages.asset(text, contentType: "text/javascript; charset=utf-8") }
+        }
     }
 
     func page(_ id: String, title: String, current: String) async -> Response {
