@@ -21,6 +21,17 @@ extension RegistryClient {
         try expect(try await send(.DELETE, "/registration-keys/\(key)"), status: 204)
     }
 
+    /// One page of `GET /audit`, oldest first after `after`, only rows with `action` and by `actor` when given.
+    public func audit(limit: Int = 100, after: Int64? = nil, action: String? = nil, actor: String? = nil) async throws -> AuditPage {
+        var components = URLComponents()
+        components.queryItems =
+            [URLQueryItem(name: "limit", value: String(limit))]
+            + [("after", after.map(String.init)), ("action", action), ("actor", actor)].compactMap { name, value in
+                value.map { URLQueryItem(name: name, value: $0) }
+            }
+        return try decode(AuditPage.self, try await send(.GET, "/audit?" + (components.percentEncodedQuery ?? "")), expecting: 200)
+    }
+
     /// One page of `GET /devices`, the devices `filter` matches.
     public func devices(limit: Int = 100, after: String? = nil, filter: DeviceFilter = DeviceFilter()) async throws -> DevicePage {
         var path = "/devices?limit=\(limit)"

@@ -83,6 +83,12 @@ struct LifecycleEndToEndTests {
                 "devices", "list", "--state", "decommissioned", "--server", cloud.baseURL, "--token", Self.bootstrap,
             ])
             #expect(listed.output.contains(uuid))
+            let notices = try await EmberProcess.run([
+                "audit", "--action", "device.decommission_notice", "--json", "--server", cloud.baseURL, "--token", Self.bootstrap,
+            ])
+            let page = try JSONDecoder().decode(AuditPage.self, from: Data(notices.output.utf8))
+            #expect(!page.entries.isEmpty && page.entries.allSatisfy { $0.action == "device.decommission_notice" })
+            #expect(page.entries.contains { $0.subject.contains(uuid) || $0.actor.contains(uuid) })
         }
     }
 

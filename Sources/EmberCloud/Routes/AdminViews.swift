@@ -1,17 +1,7 @@
 import EmberCore
 import Hummingbird
 
-/// One page of the audit log.
-struct AuditPage: ResponseCodable {
-    var entries: [AuditEntry]
-    var nextAfter: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case entries
-        case nextAfter = "next_after"
-    }
-}
-
+extension AuditPage: ResponseEncodable {}
 extension RegistrationKeyCreated: ResponseEncodable {}
 extension DeviceRecord: ResponseEncodable {}
 extension DevicePage: ResponseEncodable {}

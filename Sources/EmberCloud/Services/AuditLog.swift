@@ -1,3 +1,5 @@
+import EmberCore
+
 /// Reading the audit log (`GET /audit` and the console).
 struct AuditLog: Sendable {
     let store: any AuditRepository

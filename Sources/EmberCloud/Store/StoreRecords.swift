@@ -81,17 +81,6 @@ public struct AuditEvent: Sendable, Equatable {
     }
 }
 
-/// An audit-log row as read back.
-public struct AuditEntry: Codable, Sendable, Equatable {
-    public var id: Int64
-    public var at: Int64
-    public var actor: String
-    public var client: String
-    public var action: String
-    public var subject: String
-    public var detail: String
-}
-
 /// How a registration attempt ended in the store.
 public enum RegistrationOutcome: Sendable, Equatable {
     /// New device stored; the key is spent.
