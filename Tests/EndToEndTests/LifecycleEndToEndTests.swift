@@ -25,8 +25,14 @@ struct LifecycleEndToEndTests {
         )
     }
 
+    /// The config partition's files, without the temporary file of an atomic write caught in flight (a running
+    /// agent may be writing its event log as the test looks).
     static func configFiles(_ board: URL) -> Set<String> {
-        Set((try? FileManager.default.contentsOfDirectory(atPath: board.appendingPathComponent("config").path)) ?? [])
+        Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: board.appendingPathComponent("config").path)) ?? []).filter {
+                !$0.contains(".tmp-")
+            }
+        )
     }
 
     static func display(_ board: URL) -> String {
