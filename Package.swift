@@ -244,6 +244,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "EmberCore",
+                "EmberTestSupport",
                 "EmberClient",
                 "EmberFleet",
                 .product(

@@ -3,6 +3,7 @@ import EmberCloud
 import EmberCore
 import EmberDevice
 import EmberHTTP
+import EmberTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -12,9 +13,7 @@ import Testing
 /// The configuration, factory test and factory reset through the HW-Reg API (lifecycle §4–§5).
 @Suite(.serialized)
 struct ConfigAPITests {
-    static func files(_ device: TestDevice) -> Set<String> {
-        Set((try? FileManager.default.contentsOfDirectory(atPath: device.folder.appendingPathComponent("config").path)) ?? [])
-    }
+    static func files(_ device: TestDevice) -> Set<String> { BoardFolder.configFiles(device.folder) }
 
     static func object(_ response: TestResponse) throws -> [String: JSONValue] {
         guard case .object(let object) = try response.json(JSONValue.self) else { throw CancellationError() }

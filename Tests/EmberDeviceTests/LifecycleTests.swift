@@ -3,6 +3,7 @@ import EmberCloud
 import EmberCore
 import EmberDevice
 import EmberHTTP
+import EmberTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -17,9 +18,7 @@ struct LifecycleTests {
     }
 
     /// The files on the board's config partition.
-    static func configFiles(_ device: TestDevice) -> Set<String> {
-        Set((try? FileManager.default.contentsOfDirectory(atPath: device.folder.appendingPathComponent("config").path)) ?? [])
-    }
+    static func configFiles(_ device: TestDevice) -> Set<String> { BoardFolder.configFiles(device.folder) }
 
     @Test func aRemoteDecommissionWipesTheBoardAtTheNextCheckIn() async throws {
         try await LiveCloud.with { cloud in

@@ -1,5 +1,6 @@
 import EmberClient
 import EmberCore
+import EmberTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -25,15 +26,7 @@ struct LifecycleEndToEndTests {
         )
     }
 
-    /// The config partition's files, without the temporary file of an atomic write caught in flight (a running
-    /// agent may be writing its event log as the test looks).
-    static func configFiles(_ board: URL) -> Set<String> {
-        Set(
-            ((try? FileManager.default.contentsOfDirectory(atPath: board.appendingPathComponent("config").path)) ?? []).filter {
-                !$0.contains(".tmp-")
-            }
-        )
-    }
+    static func configFiles(_ board: URL) -> Set<String> { BoardFolder.configFiles(board) }
 
     static func display(_ board: URL) -> String {
         (try? String(contentsOf: board.appendingPathComponent("display.txt"), encoding: .utf8)) ?? ""
