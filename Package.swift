@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "EmberCore", targets: ["EmberCore"]),
         .library(name: "EmberCloud", targets: ["EmberCloud"]),
         .library(name: "EmberDevice", targets: ["EmberDevice"]),
+        .library(name: "EmberPKI", targets: ["EmberPKI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -34,11 +35,23 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.5.0"),
     ],
     targets: [
         .target(
             name: "EmberCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EmberPKI",
+            dependencies: [
+                "EmberCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -59,6 +72,10 @@ let package = Package(
         .target(
             name: "EmberCloud",
             dependencies: [
+                "EmberPKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 "EmberCore",
                 "EmberHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -126,6 +143,7 @@ let package = Package(
         .target(
             name: "EmberClient",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "EmberCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -172,6 +190,7 @@ let package = Package(
             name: "ember",
             dependencies: [
                 "EmberCore",
+                "EmberPKI",
                 "EmberCloud",
                 "EmberDevice",
                 "EmberBench",
@@ -197,6 +216,10 @@ let package = Package(
         .testTarget(
             name: "EmberCloudTests",
             dependencies: [
+                "EmberPKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 "EmberCloud",
                 "EmberCore",
                 "EmberFuzz",

@@ -36,7 +36,7 @@ enum InProcessRegistry {
                 by: AuditActor(actor: "bench", client: "local")
             )
             let ports = Ports()
-            let app = RegistryServer.makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
+            let app = try RegistryServer.makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
                 ports.publish(port)
             }
             let server = ServiceGroup(services: [registry.checkInWriterService(logger: logger), app], gracefulShutdownSignals: [], logger: logger)

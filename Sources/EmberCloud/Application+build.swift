@@ -1,5 +1,7 @@
 import EmberCore
 import EmberHTTP
+import EmberPKI
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -16,6 +18,7 @@ public struct Registry: Sendable {
     let devices: Devices
     let backups: Backups
     let lifecycle: Lifecycle
+    let onboarding: Onboarding
     let checkIns = CheckInLedger()
     let authAudit: AuthFailureAudit
     /// Failed registration keys and failed bearer tokens per client (separate counts).
@@ -76,9 +79,23 @@ public struct Registry: Sendable {
             metrics: metrics,
             uploadSlots: UploadSlots(limit: configuration.concurrentUploads, metrics: metrics)
         )
+        self.onboarding = Onboarding(
+            store: store,
+            clock: clock,
+            window: SignatureWindow(seconds: configuration.signatureWindow),
+            mode: configuration.zeroTouch,
+            deviceCA: configuration.deviceCA ?? Self.ephemeralDeviceCA(clock: clock),
+            metrics: metrics
+        )
         self.trustedProxies = configuration.trustedProxies
         self.consoleSessions = ConsoleSessions(store: store, tokens: tokens, limiter: limiter, clock: clock)
         self.secureCookies = configuration.secureCookies
+    }
+
+    /// A device CA that lives as long as the process (in-process registries: tests, benchmarks).
+    static func ephemeralDeviceCA(clock: any RegistryClock) -> CertificateAuthority {
+        // A fresh P-256 key and a well-formed name cannot fail to make a certificate.
+        try! CertificateAuthority.root(commonName: "Ember device CA (ephemeral)", now: Date(timeIntervalSince1970: TimeInterval(clock.now())))
     }
 
     /// The service that sweeps this registry's guards.
@@ -111,13 +128,17 @@ public struct Registry: Sendable {
         }
         OperationsController(health: Health(store: store), metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)
-        DeviceController(authenticator: authenticator, devices: devices, backups: backups, lifecycle: lifecycle).addRoutes(to: router)
+        DeviceController(authenticator: authenticator, devices: devices, backups: backups, lifecycle: lifecycle, onboarding: onboarding)
+            .addRoutes(to: router)
+        let onboardingRoutes = OnboardingController(onboarding: onboarding, audit: authAudit)
+        onboardingRoutes.addPublicRoutes(to: router)
         let admin = router.group().add(
             middleware: AdminAuthMiddleware(tokens: tokens, metrics: metrics, audit: authAudit, limiter: limiter, clock: clock)
         )
         RegistrationKeyController(keys: keys).addRoutes(to: admin.group("registration-keys"))
         AdminController(devices: devices, audit: AuditLog(store: store)).addRoutes(to: admin)
         ActionController(lifecycle: lifecycle).addRoutes(to: admin)
+        onboardingRoutes.addRoutes(to: admin)
         addConsole(to: router)
         return router
     }

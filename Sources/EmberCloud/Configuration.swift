@@ -1,4 +1,5 @@
 import Crypto
+import EmberPKI
 
 /// Everything `ember serve` can be told; the CLI fills it from flags, then `EMBER_*` variables, then these defaults.
 public struct RegistryConfiguration: Sendable {
@@ -30,5 +31,23 @@ public struct RegistryConfiguration: Sendable {
     /// nil gives a random one that lives as long as the process (in-process registries: tests, benchmarks).
     public var keyEncryptionKey: SymmetricKey?
 
+    /// Whether an enrolling serial must be pre-registered.
+    public var zeroTouch = ZeroTouchMode.allowList
+    /// Signs device certificates (`DeviceCAFile`); nil gives one that lives as long as the process.
+    public var deviceCA: CertificateAuthority?
+    /// HTTPS: the server's certificate chain and key in PEM; nil serves plain HTTP.
+    public var tls: TLSFiles?
+
     public init() {}
+}
+
+/// The PEM files `ember serve --tls-cert --tls-key` names.
+public struct TLSFiles: Sendable, Equatable {
+    public var certificateChain: String
+    public var privateKey: String
+
+    public init(certificateChain: String, privateKey: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
 }

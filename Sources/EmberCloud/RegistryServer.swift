@@ -1,6 +1,10 @@
+import EmberPKI
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 
@@ -26,14 +30,31 @@ public enum RegistryServer {
         configuration: RegistryConfiguration,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout)))
+        return Application(
             router: registry.buildRouter(logRequests: configuration.logRequests),
-            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+            server: try configuration.tls.map { try .tls(http, tlsConfiguration: try serverTLS($0)) } ?? http,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Ember"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )
+    }
+
+    /// The server side of TLS from the PEM files; a file that cannot be read or parsed names itself.
+    static func serverTLS(_ files: TLSFiles) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do { chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain) } catch {
+            throw PKIError("--tls-cert \(files.certificateChain): not a readable PEM certificate chain")
+        }
+        do { key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem) } catch {
+            throw PKIError("--tls-key \(files.privateKey): not a readable PEM private key")
+        }
+        guard !chain.isEmpty else { throw PKIError("--tls-cert \(files.certificateChain) holds no certificate") }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 
     /// Runs the registry until a shutdown signal; in-flight requests finish and the database closes before it returns.
@@ -48,12 +69,13 @@ public enum RegistryServer {
             if let token = configuration.bootstrapToken, try await registry.tokens.bootstrap(token) {
                 logger.notice("created the admin token 'bootstrap' from EMBER_BOOTSTRAP_TOKEN")
             }
-            let app = makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
+            let scheme = configuration.tls == nil ? "http" : "https"
+            let app = try makeApplication(registry: registry, configuration: configuration, logger: logger) { port in
                 logger.notice(
-                    "Ember registry listening on http://\(configuration.host):\(port) (database: \(store.location)); console at http://\(configuration.host):\(port)/console"
+                    "Ember registry listening on \(scheme)://\(configuration.host):\(port) (database: \(store.location)); console at \(scheme)://\(configuration.host):\(port)/console"
                 )
             }
-            if !configuration.requireSignatureV2 {
+            if !configuration.requireSignatureV2 && configuration.tls == nil {
                 // The server speaks plain HTTP (TLS, if any, ends in front of it), so it cannot tell whether v1 headers
                 // crossed the network in the clear.
                 logger.warning(

@@ -11,6 +11,7 @@ struct Devices: AsyncParsableCommand {
         abstract: "List and inspect registered devices; queue lifecycle actions.",
         subcommands: [
             List.self, Show.self, Export.self, Actions.self, Configure.self, FactoryReset.self, Decommission.self, RotateKey.self, CancelAction.self,
+            OnboardingCommand.Preregister.self,
         ]
     )
 

@@ -7,6 +7,9 @@ struct Ember: AsyncParsableCommand {
         commandName: "ember",
         abstract: "Hardware-rooted device identity: a FireFly-compatible cloud registry and its tools.",
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, Admin.self, Keys.self, Devices.self, Audit.self, DeviceCommand.self, FleetCommand.self, Bench.self]
+        subcommands: [
+            Serve.self, Migrate.self, Admin.self, Keys.self, Devices.self, OnboardingCommand.self, CA.self, Audit.self, DeviceCommand.self,
+            FleetCommand.self, Bench.self,
+        ]
     )
 }

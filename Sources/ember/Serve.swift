@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmberCloud
+import EmberPKI
 import Logging
 
 /// `ember serve`: the cloud registry.
@@ -59,6 +60,24 @@ struct Serve: AsyncParsableCommand {
     )
     var keyEncryptionKeyFile: String?
 
+    @Option(help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key. Console cookies become Secure. [env: EMBER_TLS_CERT]")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) of --tls-cert. [env: EMBER_TLS_KEY]")
+    var tlsKey: String?
+
+    @Option(
+        help:
+            "Zero-touch enrollment: allow-list (a serial must be pre-registered) or any-trusted (any certificate under a trusted root). [env: EMBER_ZERO_TOUCH] (default: allow-list)"
+    )
+    var zeroTouch: String?
+
+    @Option(
+        help:
+            "File of the device CA that signs device certificates (certificate and key, 0600), created if missing; instances on one database must share it. [env: EMBER_DEVICE_CA_FILE] (default: device-ca.private.pem in the data folder)"
+    )
+    var deviceCAFile: String?
+
     func run() async throws {
         var configuration = RegistryConfiguration()
         configuration.host = host ?? Environment.string("EMBER_HOST") ?? configuration.host
@@ -88,6 +107,23 @@ struct Serve: AsyncParsableCommand {
                     ?? KeyEncryptionKey.defaultFile(database: configuration.database)
             )
         } catch let failure as KeyEncryptionKey.Failure {
+            throw ValidationError(failure.description)
+        }
+        let mode = zeroTouch ?? Environment.string("EMBER_ZERO_TOUCH") ?? ZeroTouchMode.allowList.rawValue
+        guard let zeroTouchMode = ZeroTouchMode(rawValue: mode) else { throw ValidationError("--zero-touch must be allow-list or any-trusted") }
+        configuration.zeroTouch = zeroTouchMode
+        switch (tlsCert ?? Environment.string("EMBER_TLS_CERT"), tlsKey ?? Environment.string("EMBER_TLS_KEY")) {
+        case (nil, nil): break
+        case (let certificate?, let key?):
+            configuration.tls = TLSFiles(certificateChain: certificate, privateKey: key)
+            configuration.secureCookies = true
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        do {
+            configuration.deviceCA = try DeviceCAFile.load(
+                file: deviceCAFile ?? Environment.string("EMBER_DEVICE_CA_FILE") ?? DeviceCAFile.defaultFile(database: configuration.database)
+            )
+        } catch let failure as PKIError {
             throw ValidationError(failure.description)
         }
         configuration.logRequests = !quiet

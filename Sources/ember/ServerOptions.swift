@@ -10,6 +10,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Admin API token. [env: EMBER_TOKEN]")
     var token: String?
 
+    @Option(help: "For an https:// registry with a private CA: trust only the certificates in this PEM file. [env: EMBER_CACERT]")
+    var cacert: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -18,7 +21,10 @@ struct ServerOptions: ParsableArguments {
         guard let token = token ?? Environment.string("EMBER_TOKEN") else {
             throw ValidationError("an admin token is needed: pass --token or set EMBER_TOKEN (create one with `ember admin token create`)")
         }
-        return RegistryClient(baseURL: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080", token: token)
+        let base = server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080"
+        guard let roots = cacert ?? Environment.string("EMBER_CACERT") else { return RegistryClient(baseURL: base, token: token) }
+        if let problem = TrustedHTTP.problem(rootFile: roots) { throw ValidationError("--cacert: \(problem)") }
+        return RegistryClient(baseURL: base, token: token, http: try TrustedHTTP.client(rootFile: roots))
     }
 
     /// Runs a call, turning a refused connection into a message that names the server.

@@ -67,6 +67,12 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_actions_total", dimensions: [("type", type.rawValue), ("outcome", outcome)], factory: factory).increment()
     }
 
+    /// An enrollment's outcome: enrolled, repeated, untrusted, bad_signature, replayed, not_preregistered, conflict,
+    /// invalid_body; and device certificates issued (`certificate_issued`).
+    func enrollment(_ outcome: String) {
+        Counter(label: "ember_enrollments_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
     /// A key-rotation step: submitted, replaced, promoted, refused.
     func keyRotation(_ outcome: String) {
         Counter(label: "ember_key_rotations_total", dimensions: [("outcome", outcome)], factory: factory).increment()

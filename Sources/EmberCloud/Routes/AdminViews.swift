@@ -2,6 +2,11 @@ import EmberCore
 import Hummingbird
 
 extension AuditPage: ResponseEncodable {}
+extension DeviceCertificateReply: ResponseEncodable {}
+extension OnboardingRoot: ResponseEncodable {}
+extension OnboardingRootList: ResponseEncodable {}
+extension Preregistration: ResponseEncodable {}
+extension PreregistrationPage: ResponseEncodable {}
 extension RegistrationKeyCreated: ResponseEncodable {}
 extension DeviceRecord: ResponseEncodable {}
 extension DevicePage: ResponseEncodable {}

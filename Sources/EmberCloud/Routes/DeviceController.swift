@@ -12,6 +12,7 @@ struct DeviceController {
     let devices: Devices
     let backups: Backups
     let lifecycle: Lifecycle
+    let onboarding: Onboarding
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("devices/{uuid}/registration", use: registration)
@@ -21,6 +22,7 @@ struct DeviceController {
         router.post("devices/{uuid}/keys", use: submitKey)
         router.post("devices/{uuid}/backup", use: uploadBackup)
         router.get("devices/{uuid}/backup", use: downloadBackup)
+        router.get("devices/{uuid}/certificate", use: certificate)
         router.delete("devices/{uuid}/backup", use: deleteBackup)
     }
 
@@ -115,6 +117,12 @@ struct DeviceController {
             client: context.clientAddress
         )
         return EditedResponse(status: created ? .created : .ok, response: accepted)
+    }
+
+    /// The device certificate for the key that signed (lifecycle §6): after a rotation, a new one.
+    @Sendable func certificate(_ request: Request, context: AppRequestContext) async throws -> DeviceCertificateReply {
+        let device = try await authenticate(request, context: context, body: Data(), policy: .lifecycle)
+        return try await onboarding.certificate(for: device, client: context.clientAddress)
     }
 
     /// A JSON body of at most 64 KiB; an empty body needs no `Content-Type`.

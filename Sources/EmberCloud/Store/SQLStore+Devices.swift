@@ -31,23 +31,14 @@ extension SQLStore {
         -> RegistrationOutcome
     {
         let uuid = DeviceUUID.format(registration.uuid)
-        let publicKey = registration.publicKey.base64
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let mcu = String(decoding: try encoder.encode(registration.mcu), as: UTF8.self)
-        let network = String(decoding: try encoder.encode(registration.network), as: UTF8.self)
-        let partitions = String(decoding: try encoder.encode(registration.partitions), as: UTF8.self)
-        let factoryTest = try registration.manufacturing.factoryTest.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let row = try DeviceRow(registration)
 
         // Another transaction may insert the same UUID with another key between our check and our insert (PostgreSQL
         // runs them in parallel): then this one rolls back, un-spending its key, and is decided again.
         for _ in 0..<3 {
             do {
                 return try await registerOnce(
-                    registration,
-                    uuid: uuid,
-                    publicKey: publicKey,
-                    json: (mcu, network, partitions, factoryTest),
+                    row,
                     key: key,
                     now: now,
                     by: actor
@@ -59,20 +50,70 @@ extension SQLStore {
         throw StoreError.contended("the registration of \(uuid)")
     }
 
-    private struct ConcurrentRegistration: Error {}
+    /// Another transaction stored the same UUID (or serial) between this one's check and its insert.
+    struct ConcurrentRegistration: Error {}
+
+    /// A registration's values as the `devices` row stores them.
+    struct DeviceRow: Sendable {
+        let registration: DeviceRegistration
+        let uuid: String
+        let publicKey: String
+        let mcu: String
+        let network: String
+        let partitions: String
+        let factoryTest: String?
+
+        init(_ registration: DeviceRegistration) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            self.registration = registration
+            uuid = DeviceUUID.format(registration.uuid)
+            publicKey = registration.publicKey.base64
+            mcu = String(decoding: try encoder.encode(registration.mcu), as: UTF8.self)
+            network = String(decoding: try encoder.encode(registration.network), as: UTF8.self)
+            partitions = String(decoding: try encoder.encode(registration.partitions), as: UTF8.self)
+            factoryTest = try registration.manufacturing.factoryTest.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        }
+    }
+
+    /// Inserts the device and its epoch-0 key; throws `ConcurrentRegistration` when the UUID was taken meanwhile.
+    func insertDevice(_ row: DeviceRow, registeredBy: String, registrationKey: String, now: Int64, on db: any SQLDatabase) async throws {
+        let registration = row.registration
+        let manufacturing = registration.manufacturing
+        let inserted = try await db.insert(into: "devices")
+            .columns(Self.registrationColumns)
+            .values(
+                SQLBind(row.uuid),
+                SQLBind(registration.productID),
+                SQLBind(registration.productHex.description),
+                SQLBind(registration.deviceClass),
+                SQLBind(row.publicKey),
+                SQLBind(registration.registeringApplication),
+                SQLBind(registration.registeringVersion),
+                SQLBind(row.mcu),
+                SQLBind(row.network),
+                SQLBind(row.partitions),
+                SQLBind(now),
+                SQLBind(registeredBy),
+                SQLBind(registrationKey),
+                SQLBind(manufacturing.region),
+                SQLBind(manufacturing.fleetID),
+                SQLBind(manufacturing.firmwareVersion),
+                SQLBind(row.factoryTest)
+            ).ignoringConflicts(with: "uuid").returning("uuid").first()
+        guard inserted != nil else { throw ConcurrentRegistration() }
+        try await db.insert(into: "device_keys").columns("uuid", "epoch", "public_key", "state", "created_at", "activated_at")
+            .values(SQLBind(row.uuid), SQLBind(0), SQLBind(row.publicKey), SQLBind(KeyState.active.rawValue), SQLBind(now), SQLBind(now)).run()
+    }
 
     private func registerOnce(
-        _ registration: DeviceRegistration,
-        uuid: String,
-        publicKey: String,
-        json: (String, String, String, String?),
+        _ row: DeviceRow,
         key reference: RegistrationKeyReference,
         now: Int64,
         by actor: AuditActor
     ) async throws -> RegistrationOutcome {
-        let (mcu, network, partitions, factoryTest) = json
+        let (uuid, publicKey, registration) = (row.uuid, row.publicKey, row.registration)
         let key = reference.lookup
-        let manufacturing = registration.manufacturing
         return try await provider.transaction { db in
             func usableKey(_ query: some SQLPredicateBuilder) {
                 _ = query.where("key", .equal, key).where(SQLColumn("spent_at"), .is, SQLLiteral.null)
@@ -107,30 +148,7 @@ extension SQLStore {
             guard let spent = try await spend.returning("created_by").first() else { return .invalidKey }
             let mintedBy = try spent.decode(column: "created_by", as: String.self)
 
-            let inserted = try await db.insert(into: "devices")
-                .columns(Self.registrationColumns)
-                .values(
-                    SQLBind(uuid),
-                    SQLBind(registration.productID),
-                    SQLBind(registration.productHex.description),
-                    SQLBind(registration.deviceClass),
-                    SQLBind(publicKey),
-                    SQLBind(registration.registeringApplication),
-                    SQLBind(registration.registeringVersion),
-                    SQLBind(mcu),
-                    SQLBind(network),
-                    SQLBind(partitions),
-                    SQLBind(now),
-                    SQLBind(mintedBy),
-                    SQLBind(key),
-                    SQLBind(manufacturing.region),
-                    SQLBind(manufacturing.fleetID),
-                    SQLBind(manufacturing.firmwareVersion),
-                    SQLBind(factoryTest)
-                ).ignoringConflicts(with: "uuid").returning("uuid").first()
-            guard inserted != nil else { throw ConcurrentRegistration() }
-            try await db.insert(into: "device_keys").columns("uuid", "epoch", "public_key", "state", "created_at", "activated_at")
-                .values(SQLBind(uuid), SQLBind(0), SQLBind(publicKey), SQLBind(KeyState.active.rawValue), SQLBind(now), SQLBind(now)).run()
+            try await insertDevice(row, registeredBy: mintedBy, registrationKey: key, now: now, on: db)
             try await insertAudit(
                 [
                     AuditEvent(

@@ -49,7 +49,7 @@ public struct MigrationState: Codable, Sendable, Equatable {
 /// PostgreSQL. Services take the repository they need; every change that matters writes its audit rows in the
 /// same transaction.
 public protocol Store: SchemaRepository, AdminTokenRepository, RegistrationKeyRepository, DeviceRepository, BackupRepository,
-    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository, ConsoleRepository
+    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository, ConsoleRepository, OnboardingRepository
 {}
 
 /// The database itself: schema, health, lifetime.

@@ -13,7 +13,7 @@ public struct DeviceRegistration: Sendable, Equatable {
     public let network: [NetworkInterface]
     public let partitions: [PartitionEntry]
     /// Ember's fields: region, fleet, firmware version, factory test.
-    public let manufacturing: ManufacturingFields
+    public var manufacturing: ManufacturingFields
 }
 
 extension RegistrationRequest {

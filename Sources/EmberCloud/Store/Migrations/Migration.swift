@@ -7,6 +7,8 @@ struct Migration: Sendable {
 
 /// Every migration, in order.
 enum Migrations {
-    static let all: [Migration] = [m0001Initial, m0002SharedGuards, m0003Backups, m0004Lifecycle, m0005Manufacturing, m0006Security, m0007Console]
+    static let all: [Migration] = [
+        m0001Initial, m0002SharedGuards, m0003Backups, m0004Lifecycle, m0005Manufacturing, m0006Security, m0007Console, m0008Onboarding,
+    ]
     static var latest: Int { all.last?.version ?? 0 }
 }
