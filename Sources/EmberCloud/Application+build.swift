@@ -163,5 +163,6 @@ public struct Registry: Sendable {
         ConsoleDevicesController(devices: devices, lifecycle: lifecycle, admin: AdminController(devices: devices, audit: audit), pages: pages)
             .addRoutes(to: signedIn)
         ConsoleAdminController(audit: audit, tokens: tokens, pages: pages).addRoutes(to: signedIn)
+        ConsoleOnboardingController(onboarding: onboarding, pages: pages).addRoutes(to: signedIn)
     }
 }

@@ -35,7 +35,8 @@ struct ConsoleTests {
     static func form(_ fields: [String: String]) -> ByteBuffer {
         var components = URLComponents()
         components.queryItems = fields.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        return ByteBuffer(string: components.percentEncodedQuery ?? "")
+        // As a browser encodes a form: a literal "+" would read back as a space.
+        return ByteBuffer(string: (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B"))
     }
 
     static let formType: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]

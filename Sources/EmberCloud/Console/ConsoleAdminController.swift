@@ -21,7 +21,8 @@ struct ConsoleAdminController {
     static let knownActions = [
         "device.registered", "registration.refused", "key.minted", "key.revoked", "key.submitted", "key.activated", "token.created",
         "token.revoked", "auth.failed", "action.created", "action.cancelled", "action.done", "action.failed", "device.decommission_notice",
-        "device.decommissioned", "backup.deleted", "console.signed-in", "console.signed-out",
+        "device.decommissioned", "backup.deleted", "console.signed-in", "console.signed-out", "device.enrolled", "device.certificate_issued",
+        "onboarding_root.added", "onboarding_root.removed", "preregistration.created", "preregistration.deleted",
     ]
 
     @Sendable func auditPage(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -21,6 +21,7 @@ struct ConsolePages: Sendable {
         ("/console", "Overview", .operator),
         ("/console/keys", "Registration keys", .operator),
         ("/console/devices", "Devices", .operator),
+        ("/console/onboarding", "Zero-touch", .operator),
         ("/console/audit", "Audit", .admin),
         ("/console/tokens", "Tokens", .admin),
     ]

@@ -67,11 +67,16 @@ struct Onboarding: Sendable {
 
     // MARK: pre-registrations
 
+    /// Stores a pre-registration from the API's JSON body.
     func preregister(_ body: Data, by actor: AuditActor) async throws -> Preregistration {
+        let request: PreregistrationRequest
+        do { request = try WireDecoder.decode(PreregistrationRequest.self, from: body) } catch { throw RegistryError.badRequest(error.message) }
+        return try await preregister(request, by: actor)
+    }
+
+    func preregister(_ request: PreregistrationRequest, by actor: AuditActor) async throws -> Preregistration {
         var preregistration: Preregistration
-        do { preregistration = try WireDecoder.decode(PreregistrationRequest.self, from: body).validated() } catch {
-            throw RegistryError.badRequest(error.message)
-        }
+        do { preregistration = try request.validated() } catch { throw RegistryError.badRequest(error.message) }
         let now = clock.now()
         preregistration.createdAt = now
         preregistration.createdBy = actor.actor
