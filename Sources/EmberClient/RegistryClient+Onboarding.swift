@@ -10,7 +10,7 @@ import Synchronization
 extension RegistryClient {
     /// `POST /onboarding-roots` with a root certificate in PEM (admin role).
     public func addOnboardingRoot(pem: String) async throws -> OnboardingRoot {
-        let reply = try await send(.POST, "/onboarding-roots", headers: [("Content-Type", "application/x-pem-file")], body: Data(pem.utf8))
+        let reply = try await send(.POST, "/onboarding-roots", headers: [("Content-Type", "text/plain")], body: Data(pem.utf8))
         return try decode(OnboardingRoot.self, reply, expecting: 201)
     }
 
