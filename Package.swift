@@ -103,6 +103,8 @@ let package = Package(
         .target(
             name: "EmberDevice",
             dependencies: [
+                "EmberPKI",
+                .product(name: "X509", package: "swift-certificates"),
                 "EmberCore",
                 "EmberHTTP",
                 "EmberClient",
@@ -266,6 +268,9 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "EmberPKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 "EmberCore",
                 "EmberTestSupport",
                 "EmberClient",

@@ -75,7 +75,8 @@ public enum TrustedHTTP {
         }
     }
 
-    /// The pool trusting `rootFile` (it must pass `problem(rootFile:)`), never following redirects.
+    /// The pool trusting `rootFile` (it must pass `problem(rootFile:)`), never following redirects; a failed
+    /// connection fails its request at once.
     public static func client(rootFile: String) throws -> HTTPClient {
         try pools.withLock { pools in
             if let pool = pools[rootFile] { return pool }
@@ -84,6 +85,9 @@ public enum TrustedHTTP {
             tls.minimumTLSVersion = .tlsv12
             var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
             configuration.redirectConfiguration = .disallow
+            // A certificate the roots do not cover fails every handshake: say so at once instead of retrying until the
+            // request's deadline (the agent's own loop retries with backoff; the CLI reports it).
+            configuration.connectionPool.retryConnectionEstablishment = false
             let pool = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
             pools[rootFile] = pool
             return pool

@@ -30,9 +30,28 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "The firmware's built-in cloud URL: the configuration's default cloud_url (and after a factory reset).")
         var cloud: String?
         @Flag(help: "Flash a partition table that does not match the product (to exercise the check).") var wrongPartitions = false
+        @Option(
+            help:
+                "Zero-touch: the folder of `ember ca issue --out` (onboard.cert.pem, onboard.key.pem; root-certificate.pem if there); the board enrolls by itself with --cloud."
+        )
+        var onboarding: String?
+        @Option(help: "With --onboarding: the only roots the board trusts for the cloud's HTTPS certificate (PEM).")
+        var rootCertificate: String?
 
         func validate() throws {
             if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud) { throw ValidationError("--cloud \(problem)") }
+            if onboarding != nil && (cloud ?? "").isEmpty { throw ValidationError("--onboarding needs --cloud: the board must know where to enroll") }
+            if rootCertificate != nil && onboarding == nil { throw ValidationError("--root-certificate goes with --onboarding") }
+            if let onboarding {
+                for name in ["onboard.cert.pem", "onboard.key.pem"] where !FileManager.default.fileExists(atPath: "\(onboarding)/\(name)") {
+                    throw ValidationError(
+                        "--onboarding \(onboarding) has no \(name): issue the board's files with `ember ca issue --out \(onboarding)`"
+                    )
+                }
+            }
+            if let rootCertificate, !FileManager.default.fileExists(atPath: rootCertificate) {
+                throw ValidationError("--root-certificate \(rootCertificate) does not exist")
+            }
         }
 
         func run() throws {
@@ -43,6 +62,14 @@ struct DeviceCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
             let created = try SimulatedBoard.create(product: product, in: board.url, wrongPartitionTable: wrongPartitions, defaultCloudURL: cloud)
+            if let onboarding, let cloud {
+                try created.installOnboarding(
+                    from: URL(fileURLWithPath: onboarding),
+                    server: cloud,
+                    rootCertificate: rootCertificate.map { URL(fileURLWithPath: $0) }
+                )
+                print("Zero-touch: the onboarding certificate of \(onboarding) is on the config partition; the board enrolls at \(cloud) by itself")
+            }
             print("Created a blank \(product.productID) (\(product.productHex), \(product.status.rawValue.lowercased())) in \(board.dir)")
             for name in NetworkInterfaceName.allCases {
                 if let mac = created.macAddresses[name] { print("  \(name.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mac)") }
@@ -77,11 +104,15 @@ struct DeviceCommand: AsyncParsableCommand {
             help: "A web origin whose pages may call the API (repeatable; * for any, as FireFly). Default: none but the agent's own pages."
         )
         var allowedOrigins: [String] = []
+        @Flag(help: "Accept http:// cloud URLs to any host (labs only: signatures and backups then cross the network in the clear).")
+        var allowInsecureCloud = false
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard retryCap >= 0.1 else { throw ValidationError("--retry-cap must be at least 0.1 s") }
-            if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud) { throw ValidationError("--cloud \(problem)") }
+            if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud, allowInsecure: allowInsecureCloud) {
+                throw ValidationError("--cloud \(problem) (--allow-insecure-cloud accepts http:// in a lab)")
+            }
             if let backupInterval, backupInterval < 1 { throw ValidationError("--backup-interval must be at least 1 second") }
             if let checkInInterval, checkInInterval < 10 { throw ValidationError("--check-in-interval must be at least 10 seconds") }
             guard (1...3_600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1…3600 seconds") }
@@ -100,6 +131,7 @@ struct DeviceCommand: AsyncParsableCommand {
             _ = try SimulatedBoard.open(folder)
             var configuration = AgentConfiguration()
             configuration.cloudURL = cloud
+            configuration.allowInsecureCloud = allowInsecureCloud
             configuration.signature = signature
             configuration.retryCap = retryCap
             configuration.backupInterval = interval

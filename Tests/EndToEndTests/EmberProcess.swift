@@ -14,7 +14,9 @@ final class EmberProcess: @unchecked Sendable {
     let process: Process
     let log: URL
     let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// `https` when the process said it listens with TLS.
+    let scheme: String
+    var baseURL: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// The built `ember` binary: `$EMBER_BINARY`, else `.build/debug/ember` of this checkout.
     static var binary: URL {
@@ -74,10 +76,12 @@ final class EmberProcess: @unchecked Sendable {
 
         let deadline = Date().addingTimeInterval(timeout)
         var port: Int?
+        var scheme = "http"
         while port == nil && Date() < deadline && process.isRunning {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
+            if let range = text.range(of: "listening on http://127.0.0.1:") ?? text.range(of: "listening on https://127.0.0.1:") {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber })
+                if text[..<range.upperBound].hasSuffix("https://127.0.0.1:") { scheme = "https" }
             } else {
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -89,6 +93,7 @@ final class EmberProcess: @unchecked Sendable {
             )
         }
         self.port = port
+        self.scheme = scheme
     }
 
     /// Sends a signal and waits (bounded) for the process to exit; returns its exit status.

@@ -18,6 +18,7 @@ struct HWRegController {
         router.post("/api/identity", use: provision)
         router.get("/api/registration", use: registrationStatus)
         router.post("/api/registration", use: register)
+        router.get("/api/zero-touch", use: zeroTouch)
         router.get("/api/mcu", use: mcu)
         router.post("/api/mcu/reboot", use: reboot)
         router.get("/api/partitions", use: partitions)
@@ -109,6 +110,12 @@ struct HWRegController {
         case .known(let registered, let checkedAt, let root):
             return try Self.json(RegistrationStatusBody(registered: registered, checkedAt: checkedAt, cloudAPIRoot: root))
         }
+    }
+
+    /// Zero-touch enrollment: off (registration by key), enrolling, enrolled or failed (lifecycle §6).
+    @Sendable func zeroTouch(_ request: Request, context: HWRegContext) async throws -> Response {
+        try tokens.authorize(request, context)
+        return try Self.json(await agent.zeroTouchStatus())
     }
 
     @Sendable func register(_ request: Request, context: HWRegContext) async throws -> Response {

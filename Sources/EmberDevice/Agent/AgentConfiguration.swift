@@ -23,6 +23,8 @@ public struct AgentConfiguration: Sendable {
     /// FireFly firmware does. Empty: only pages the agent serves itself, so a page elsewhere cannot spend an
     /// operator's token attempts.
     public var allowedOrigins: [String] = []
+    /// Accept `http://` cloud URLs to any host (labs); without it only loopback may be plain HTTP.
+    public var allowInsecureCloud = false
     /// The application's version, reported by `/api/version` and in the registration.
     public var version = "0.1.0"
     /// The application's commit.

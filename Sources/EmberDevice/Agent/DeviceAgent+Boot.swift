@@ -12,6 +12,7 @@ extension DeviceAgent {
         bootUptime = clock.uptime()
         clockSynchronized = false
         registration = .pending
+        zeroTouch = ZeroTouchStatus()
         registrationJob = nil
         checkInJob = nil
         decommissioned = false
@@ -149,9 +150,12 @@ extension DeviceAgent {
             return
         }
         guard let identity = try? board.identity() else { return }
-        if let pending = await pendingRegistration() {
+        let pending = await pendingRegistration()
+        if pending?.zeroTouch != true, let pending {
             event(.info, "Cloud reg resume")
             await replaceRegistrationJob { await self.resumeRegistration(pending, identity: identity) }
+        } else if await startZeroTouch(identity: identity) {
+            return
         } else if let root = cloudRoot() {
             await checkRegistration(identity: identity, root: root)
         } else {

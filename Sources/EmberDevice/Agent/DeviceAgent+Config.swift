@@ -6,7 +6,9 @@ import Logging
 extension DeviceAgent {
     /// The configuration files of this session's board, with the firmware's defaults.
     var configStore: ConfigStore {
-        ConfigStore(partition: board.config, defaults: DeviceConfig(cloudURL: board.defaultCloudURL))
+        var store = ConfigStore(partition: board.config, defaults: DeviceConfig(cloudURL: board.defaultCloudURL))
+        store.allowInsecureCloud = configuration.allowInsecureCloud
+        return store
     }
 
     /// At boot: loads (or migrates) the configuration, and says so when the file could not be used.
@@ -80,7 +82,12 @@ extension DeviceAgent {
         var next: DeviceConfig
         let password: String?
         do {
-            (next, password) = try DeviceConfig.parse(merged, as: .patch, defaults: configStore.defaults)
+            (next, password) = try DeviceConfig.parse(
+                merged,
+                as: .patch,
+                defaults: configStore.defaults,
+                allowInsecureCloud: configuration.allowInsecureCloud
+            )
         } catch {
             throw .invalidConfiguration(error.fields)
         }
@@ -134,7 +141,9 @@ extension DeviceAgent {
     /// Saves a new cloud URL (a registration's, or `--cloud` at start-up) as a local change.
     func saveCloudRoot(_ root: String) async throws(AgentFailure) {
         guard config.cloudURL != root else { return }
-        if let problem = DeviceConfig.cloudURLProblem(root) { throw .invalidConfiguration(["cloud_url": problem]) }
+        if let problem = DeviceConfig.cloudURLProblem(root, allowInsecure: configuration.allowInsecureCloud) {
+            throw .invalidConfiguration(["cloud_url": problem])
+        }
         var next = config
         next.cloudURL = root
         try await apply(next, source: .local)

@@ -9,9 +9,12 @@ extension DeviceAgent {
         var key: String
         var url: String
         var startedAt: Int64
+        /// A zero-touch enrollment holds the marker (EVE's lock); it has no key.
+        var zeroTouch: Bool?
         enum CodingKeys: String, CodingKey {
             case key, url
             case startedAt = "started_at"
+            case zeroTouch = "zero_touch"
         }
     }
 
@@ -36,7 +39,11 @@ extension DeviceAgent {
         logger.notice("identity burned", metadata: ["ember.device.uuid": "\(DeviceUUID.format(uuid))", "ember.device.product": "\(productHex)"])
         try await writeInitialConfig(region: request.region, fleetID: request.fleetID)
         refreshDisplay()
-        // FireFly checks as soon as an identity and the time are there; so does Ember.
+        // FireFly checks as soon as an identity and the time are there; so does Ember. A board with onboarding
+        // files enrolls by itself instead.
+        if clockSynchronized, let identity = try? board.identity(), await startZeroTouch(identity: identity) {
+            return
+        }
         if clockSynchronized, let identity = try? board.identity(), let root = cloudRoot() {
             await replaceRegistrationJob { await self.checkRegistration(identity: identity, root: root) }
         }
@@ -49,7 +56,9 @@ extension DeviceAgent {
         guard !decommissioned else { throw .decommissioned }
         guard clockSynchronized else { throw .clockNotSynchronized }
         guard let key, key.count == 6 else { throw .invalidInput(WireError.registrationKeyHeader.message) }
-        if let url, let problem = DeviceConfig.cloudURLProblem(url), !url.isEmpty { throw .invalidInput("Field url \(problem)") }
+        if let url, let problem = DeviceConfig.cloudURLProblem(url, allowInsecure: configuration.allowInsecureCloud), !url.isEmpty {
+            throw .invalidInput("Field url \(problem)")
+        }
         guard let root = url.flatMap({ $0.isEmpty ? nil : $0 }) ?? cloudRoot() else {
             throw .invalidInput("Field url is required: this device has no cloud configured")
         }
@@ -91,7 +100,7 @@ extension DeviceAgent {
         }
     }
 
-    private func finishRegistration(root: String) async throws(AgentFailure) {
+    func finishRegistration(root: String) async throws(AgentFailure) {
         board.checkpoint(.registrationAccepted)
         await removePending()
         do {
@@ -220,7 +229,7 @@ extension DeviceAgent {
         return pending
     }
 
-    private func removePending() async {
+    func removePending() async {
         let partition = board.config
         _ = try? await offload { () throws(HardwareError) in try partition.remove(Files.pendingRegistration) }
     }

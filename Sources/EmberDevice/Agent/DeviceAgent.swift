@@ -42,6 +42,8 @@ public actor DeviceAgent {
     var bootTime: Int64 = 0
     var address = "not listening"
     var registering = false
+    /// Zero-touch enrollment (lifecycle §6) as `GET /api/zero-touch` shows it.
+    public internal(set) var zeroTouch = ZeroTouchStatus()
 
     /// The commands of the booted session, consumed by `runSession()`; nil before the first boot.
     var commands: (stream: AsyncStream<SessionCommand>, continuation: AsyncStream<SessionCommand>.Continuation)?

@@ -45,15 +45,22 @@ struct DeviceCloud: Sendable {
         case decommissioned
     }
 
-    private func client(_ root: String) -> RegistryClient {
-        RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds))
+    /// A client of the cloud at `root`. With `root-certificate.pem` on the config partition (EVE's file) only the
+    /// certificates in it are trusted for HTTPS; a file that cannot be read refuses every connection rather than
+    /// fall back to the system's roots.
+    func client(_ root: String, timeout: TimeAmount? = nil) throws -> RegistryClient {
+        let timeout = timeout ?? .seconds(timeoutSeconds)
+        guard board.config.exists(OnboardingFiles.rootCertificate) else { return RegistryClient(baseURL: root, timeout: timeout) }
+        let file = board.config.folder.appendingPathComponent(OnboardingFiles.rootCertificate).path
+        if let problem = TrustedHTTP.problem(rootFile: file) { throw HardwareError.storage(problem) }
+        return RegistryClient(baseURL: root, http: try TrustedHTTP.client(rootFile: file), timeout: timeout)
     }
 
     /// Why the cloud at `root` cannot be reached (nil: it answered, whatever the status) — the factory test's check.
     func reachabilityProblem(root: String) async -> String? {
         guard board.cloudReachable else { return "the network path to the cloud is down" }
         do {
-            _ = try await RegistryClient(baseURL: root, timeout: .seconds(5)).send(.GET, "/health")
+            _ = try await client(root, timeout: .seconds(5)).send(.GET, "/health")
             return nil
         } catch {
             return "no answer from \(root)"
@@ -158,9 +165,8 @@ struct DeviceCloud: Sendable {
         } catch {
             throw .local(error)
         }
-        let client = RegistryClient(baseURL: root, timeout: .seconds(timeoutSeconds ?? self.timeoutSeconds))
         do {
-            return try await client.send(
+            return try await client(root, timeout: .seconds(timeoutSeconds ?? self.timeoutSeconds)).send(
                 method,
                 path,
                 headers: signature.fields.map { ($0.name, $0.value) } + headers,

@@ -63,6 +63,10 @@ public enum PowerCheckpoint: String, Sendable, Codable, CaseIterable {
     case registrationMarkerWritten = "registration-marker-written"
     /// The cloud accepted the registration; the marker is not yet removed.
     case registrationAccepted = "registration-accepted"
+    /// Zero-touch: the pending marker is written; the registry has not been called.
+    case enrollmentMarkerWritten = "enrollment-marker-written"
+    /// Zero-touch: the registry enrolled the device; its certificate is not yet saved.
+    case enrollmentAccepted = "enrollment-accepted"
     /// `Decommissioning` is logged; nothing is written or erased yet.
     case decommissionLogged = "decommission-logged"
     /// The sealed decommission-pending marker is written; the registry has not been told.

@@ -115,6 +115,19 @@
           }
         });
       });
+      api("GET", "/api/zero-touch").then(function (response) {
+        return json(response).then(function (body) {
+          if (!response.ok || body.state === "off") { $("zero-touch-card").hidden = true; return; }
+          var box = $("zero-touch-status"), line = document.createElement("p");
+          box.replaceChildren();
+          $("zero-touch-card").hidden = false;
+          line.appendChild(badge(body.state === "enrolled", body.state, body.state));
+          line.appendChild(document.createTextNode(" serial " + (body.serial || "?") + (body.attempts ? ", " + body.attempts + " attempt(s) this boot" : "")));
+          box.appendChild(line);
+          if (body.message) { box.appendChild(el("p", body.message, body.state === "failed" ? "notice error" : "muted")); }
+          if (body.certificate_subject) { box.appendChild(el("p", "Device certificate " + body.certificate_subject + ", valid until " + when(body.certificate_not_after), "muted")); }
+        });
+      });
       registrationWarning();
     }
     status();

@@ -59,7 +59,9 @@ public struct BoardSummary: Encodable, Sendable {
         offlinePeripherals = board.specification.peripherals.filter { !$0.online }.map { "\($0.kind.rawValue) \($0.addressText)" }
         let expected = (try? catalog.product(board.product).partitions) ?? []
         partitionTableMatches = DeviceAgent.partitionProblems(expected: expected, found: board.partitions).isEmpty
-        cloudAPIRoot = ConfigStore(partition: board.config, defaults: DeviceConfig(cloudURL: board.defaultCloudURL)).peek().cloud
+        var store = ConfigStore(partition: board.config, defaults: DeviceConfig(cloudURL: board.defaultCloudURL))
+        store.allowInsecureCloud = true  // a tool looking at a board at rest shows what is there
+        cloudAPIRoot = store.peek().cloud
         firmwareVersion = board.firmwareVersion
         registrationPending = board.config.exists(DeviceAgent.Files.pendingRegistration)
         decommissioned = board.config.exists(DeviceAgent.Files.decommissioned)

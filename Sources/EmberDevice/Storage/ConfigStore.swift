@@ -43,6 +43,8 @@ public struct ConfigStore: Sendable {
     public let partition: ConfigPartition
     /// The defaults, with the firmware's cloud URL.
     public let defaults: DeviceConfig
+    /// Accept a stored `http://` cloud URL to any host (`--allow-insecure-cloud`).
+    public var allowInsecureCloud = false
 
     public init(partition: ConfigPartition, defaults: DeviceConfig) {
         self.partition = partition
@@ -102,7 +104,7 @@ public struct ConfigStore: Sendable {
         }
         let config: DeviceConfig
         do {
-            config = try DeviceConfig.parse(document, as: .stored, defaults: defaults).config
+            config = try DeviceConfig.parse(document, as: .stored, defaults: defaults, allowInsecureCloud: allowInsecureCloud).config
         } catch {
             return try setAside(source, reason: error.summary)
         }
@@ -128,7 +130,7 @@ public struct ConfigStore: Sendable {
         for (name, version) in [(Self.file, DeviceConfig.schemaVersion), (Self.version1, 1)] {
             guard let data = try? partition.read(name), case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data),
                 let document = try? ConfigMigrations.migrate(object, from: version, defaults: defaults),
-                let config = try? DeviceConfig.parse(document, as: .stored, defaults: defaults).config
+                let config = try? DeviceConfig.parse(document, as: .stored, defaults: defaults, allowInsecureCloud: allowInsecureCloud).config
             else { continue }
             return config
         }
@@ -146,7 +148,7 @@ public struct ConfigStore: Sendable {
     private func lastKnownGoodCopy() -> DeviceConfig? {
         guard let data = try? partition.read(Self.lastKnownGood), case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data)
         else { return nil }
-        return try? DeviceConfig.parse(object, as: .stored, defaults: defaults).config
+        return try? DeviceConfig.parse(object, as: .stored, defaults: defaults, allowInsecureCloud: allowInsecureCloud).config
     }
 
     /// Writes an accepted configuration: the file (atomically, durably; `checkpoint` is called with the new file

@@ -14,12 +14,15 @@ extension DeviceConfig {
     public static func parse(
         _ document: [String: JSONValue],
         as source: Source,
-        defaults: DeviceConfig
+        defaults: DeviceConfig,
+        allowInsecureCloud: Bool = false
     ) throws(ConfigErrors) -> (config: DeviceConfig, password: String?) {
         var reader = FieldReader(document: document, source: source)
         var config = defaults
         _ = reader.integer("schema_version", in: Self.schemaVersion...Self.schemaVersion, default: Self.schemaVersion)
-        config.cloudURL = reader.string("cloud_url", default: defaults.cloudURL, rule: Self.cloudURLProblem) ?? defaults.cloudURL
+        config.cloudURL =
+            reader.string("cloud_url", default: defaults.cloudURL, rule: { Self.cloudURLProblem($0, allowInsecure: allowInsecureCloud) })
+            ?? defaults.cloudURL
         config.region = reader.string("region", default: defaults.region, rule: ManufacturingFields.regionProblem) ?? defaults.region
         config.fleetID = reader.string("fleet_id", default: defaults.fleetID, rule: ManufacturingFields.fleetIDProblem) ?? defaults.fleetID
         config.backupIntervalS = reader.integer("backup_interval_s", in: 60...604_800, default: defaults.backupIntervalS) ?? defaults.backupIntervalS
@@ -54,7 +57,8 @@ extension DeviceConfig {
     }
 
     /// Why a cloud URL is refused: `https://host…`, or `http://` to a loopback host only; empty means none.
-    public static func cloudURLProblem(_ url: String) -> String? {
+    /// `allowInsecure` (`--allow-insecure-cloud`, for labs) lets `http://` reach any host.
+    public static func cloudURLProblem(_ url: String, allowInsecure: Bool = false) -> String? {
         guard !url.isEmpty else { return nil }
         let problem = "must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost), or empty"
         guard url.utf8.count <= 512, !url.contains(where: \.isWhitespace), let parsed = URL(string: url), let host = parsed.host,
@@ -62,7 +66,7 @@ extension DeviceConfig {
         else { return problem }
         switch parsed.scheme?.lowercased() {
         case "https": return nil
-        case "http": return isLoopback(host) ? nil : problem
+        case "http": return isLoopback(host) || allowInsecure ? nil : problem
         default: return problem
         }
     }
