@@ -127,6 +127,10 @@ let package = Package(
         .target(
             name: "EmberBench",
             dependencies: [
+                "EmberPKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "EmberCore",
                 "EmberCloud",
                 "EmberClient",

@@ -2,6 +2,8 @@
 # A local Ember cluster on loopback: a throwaway PostgreSQL, two `ember serve` instances and nginx in front.
 #   deploy/local-cluster.sh                 start, print the URL and an admin token, stop everything on Ctrl-C
 #   deploy/local-cluster.sh start DIR       start in the background; DIR/cluster.env holds URL, TOKEN, ports, pids
+#   deploy/local-cluster.sh start DIR --tls the same with nginx terminating HTTPS (deploy/nginx-tls.conf) on a
+#                                           certificate made for 127.0.0.1; DIR/cluster.env names it (CACERT)
 #   deploy/local-cluster.sh stop DIR        stop what `start DIR` started and remove DIR
 # Installs nginx and PostgreSQL with apt-get when missing. Uses the built `ember` (EMBER_BINARY, else .build/debug/ember).
 set -euo pipefail
@@ -11,13 +13,13 @@ source "$root/scripts/postgres.sh"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 wait_http() {
-    for _ in $(seq 150); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "no answer from $1" >&2
+    for _ in $(seq 150); do curl -sf "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "no answer from $*" >&2
     return 1
 }
 
 start_cluster() {
-    local dir=$1
+    local dir=$1 tls=${2:-}
     mkdir -p "$dir"
     local ember=${EMBER_BINARY:-$root/.build/debug/ember}
     [ -x "$ember" ] || { echo "no ember binary at $ember: run swift build first" >&2; return 1; }
@@ -40,19 +42,29 @@ start_cluster() {
     "$ember" migrate --database "$database" >/dev/null
     local port1 port2 listen
     port1=$(free_port); port2=$(free_port); listen=$(free_port)
-    EMBER_BOOTSTRAP_TOKEN=$token "$ember" serve --port "$port1" --database "$database" --trusted-proxies 127.0.0.1 --quiet </dev/null >"$dir/ember1.log" 2>&1 &
+    # Every instance signs device certificates with the same device CA.
+    local options=(--database "$database" --trusted-proxies 127.0.0.1 --device-ca-file "$dir/device-ca.private.pem" --quiet)
+    local template=nginx.conf scheme=http cacert=
+    if [ "$tls" = --tls ]; then
+        template=nginx-tls.conf scheme=https cacert=$dir/tls.pem
+        options+=(--secure-cookies)
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+            -addext subjectAltName=IP:127.0.0.1 -keyout "$dir/tls.key" -out "$dir/tls.pem" 2>/dev/null
+    fi
+    EMBER_BOOTSTRAP_TOKEN=$token "$ember" serve --port "$port1" "${options[@]}" </dev/null >"$dir/ember1.log" 2>&1 &
     local pid1=$!
     wait_http "http://127.0.0.1:$port1/ready"
-    "$ember" serve --port "$port2" --database "$database" --trusted-proxies 127.0.0.1 --quiet </dev/null >"$dir/ember2.log" 2>&1 &
+    "$ember" serve --port "$port2" "${options[@]}" </dev/null >"$dir/ember2.log" 2>&1 &
     local pid2=$!
     wait_http "http://127.0.0.1:$port2/ready"
     sed -e "s|@DIR@|$dir|g" -e "s|@PORT1@|$port1|g" -e "s|@PORT2@|$port2|g" -e "s|@LISTEN@|$listen|g" \
-        "$root/deploy/nginx.conf" >"$dir/nginx.conf"
+        -e "s|@CERT@|$dir/tls.pem|g" -e "s|@KEY@|$dir/tls.key|g" "$root/deploy/$template" >"$dir/nginx.conf"
     "$nginx" -c "$dir/nginx.conf" -p "$dir" </dev/null >"$dir/nginx.log" 2>&1 &
     local nginx_pid=$!
-    wait_http "http://127.0.0.1:$listen/health"
+    if [ -n "$cacert" ]; then wait_http --cacert "$cacert" "https://127.0.0.1:$listen/health"; else wait_http "http://127.0.0.1:$listen/health"; fi
     cat >"$dir/cluster.env" <<ENV
-URL=http://127.0.0.1:$listen
+URL=$scheme://127.0.0.1:$listen
+CACERT=$cacert
 TOKEN=$token
 PORT1=$port1
 PORT2=$port2
@@ -81,7 +93,7 @@ stop_cluster() {
 }
 
 case "${1:-}" in
-    start) start_cluster "$2" ;;
+    start) start_cluster "$2" "${3:-}" ;;
     stop) stop_cluster "$2" ;;
     "")
         dir=$(mktemp -d /tmp/ember-cluster.XXXXXX)

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// A registry served on loopback inside the benchmark's process, on a throwaway SQLite file unless a database is
@@ -47,7 +48,8 @@ enum InProcessRegistry {
                 }
                 do {
                     let port = try await ports.wait()
-                    let result = try await body("http://127.0.0.1:\(port)", token, database)
+                    let scheme = configuration.tls == nil ? "http" : "https"
+                    let result = try await body("\(scheme)://127.0.0.1:\(port)", token, database)
                     await server.triggerGracefulShutdown()
                     return result
                 } catch {
@@ -64,8 +66,8 @@ enum InProcessRegistry {
     }
 
     /// An HTTP client with a pool of `concurrency` connections, shut down after `body`.
-    static func withHTTPClient<T>(concurrency: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
-        var configuration = HTTPClient.Configuration()
+    static func withHTTPClient<T>(concurrency: Int, tls: TLSConfiguration? = nil, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         do {

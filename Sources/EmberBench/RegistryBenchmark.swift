@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// `ember bench registry`: an in-process registry on loopback driven by concurrent HTTP clients.
@@ -89,9 +90,10 @@ public enum RegistryBenchmark {
         options: Options,
         database: String,
         inProcess: Bool,
+        tls: TLSConfiguration? = nil,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
-        try await InProcessRegistry.withHTTPClient(concurrency: options.concurrency) { http in
+        try await InProcessRegistry.withHTTPClient(concurrency: options.concurrency, tls: tls) { http in
             try await drive(
                 http: http,
                 baseURL: baseURL,
@@ -153,7 +155,7 @@ public enum RegistryBenchmark {
         let checks = LatencyHistogram(load.samples)
         errors += load.failures
 
-        progress("openssl speed -seconds \(options.opensslSeconds) ecdsap256")
+        if options.opensslSeconds > 0 { progress("openssl speed -seconds \(options.opensslSeconds) ecdsap256") }
         let openssl = options.opensslSeconds > 0 ? OpenSSLSpeed.measure(seconds: options.opensslSeconds) : nil
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let registrations = LatencyHistogram(registrationSamples.map(\.0))

@@ -7,7 +7,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Ember's speed on this machine.",
-        subcommands: [All.self, Crypto.self, Registry.self, Lifecycle.self, Device.self, Backup.self, Export.self]
+        subcommands: [All.self, Crypto.self, Registry.self, Enroll.self, Lifecycle.self, Device.self, Backup.self, Export.self]
     )
 
     struct Crypto: AsyncParsableCommand {

@@ -69,9 +69,9 @@ struct ClusterTests {
     }
 
     /// Starts the cluster, runs `body`, and always stops it.
-    static func withCluster(_ body: (Cluster) async throws -> Void) async throws {
+    static func withCluster(tls: Bool = false, _ body: (Cluster) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-cluster-\(UUID().uuidString)")
-        try await run(["start", folder.path])
+        try await run(["start", folder.path] + (tls ? ["--tls"] : []))
         do {
             let text = try String(contentsOf: folder.appendingPathComponent("cluster.env"), encoding: .utf8)
             var env: [String: String] = [:]
@@ -84,6 +84,36 @@ struct ClusterTests {
         } catch {
             try? await run(["stop", folder.path])
             throw error
+        }
+    }
+
+    /// `deploy/nginx-tls.conf`: HTTPS at nginx, one device CA for both instances, a board enrolling through it.
+    @Test func theTLSVariantServesHTTPSAndABoardEnrollsThroughIt() async throws {
+        try await Self.withCluster(tls: true) { cluster in
+            let cacert = try #require(cluster.env["CACERT"])
+            #expect(cluster.url.hasPrefix("https://"))
+            let http = try TrustedHTTP.client(rootFile: cacert)
+            let admin = RegistryClient(baseURL: cluster.url, token: cluster.token, http: http)
+            let ca = cluster.folder.appendingPathComponent("factory-ca")
+            try await ZeroTouchEndToEndTests.run(["ca", "init", "--dir", ca.path])
+            _ = try await admin.addOnboardingRoot(pem: try String(contentsOf: ca.appendingPathComponent("onboarding-root.cert.pem"), encoding: .utf8))
+            _ = try await admin.preregister(PreregistrationRequest(serial: "SN-CLUSTER-1"))
+            let onboarding = cluster.folder.appendingPathComponent("onboarding")
+            try await ZeroTouchEndToEndTests.run(["ca", "issue", "--ca", ca.path, "--serial", "SN-CLUSTER-1", "--out", onboarding.path])
+            let board = cluster.folder.appendingPathComponent("board")
+            try await ZeroTouchEndToEndTests.run([
+                "device", "init", "--product", "FFC0806-2305", "--dir", board.path, "--cloud", cluster.url, "--onboarding", onboarding.path,
+                "--root-certificate", cacert,
+            ])
+            let device = try await DeviceAgentTests.Device.start(board: board, folder: cluster.folder, cloud: cluster.url, create: false)
+            let uuid = try await device.provision()
+            try await ZeroTouchEndToEndTests.waitForZeroTouch(device, "state", "enrolled")
+            #expect(try await admin.device(uuid).registeredBy == "onboarding:SN-CLUSTER-1")
+            let first = try await RegistryClient(baseURL: cluster.instance(1)).deviceCA()
+            #expect(try await RegistryClient(baseURL: cluster.instance(2)).deviceCA() == first, "one device CA for both instances")
+            let login = try await RegistryClient(baseURL: cluster.url, http: http).send(.GET, "/console/login")
+            #expect(login.headers.contains { $0.0.lowercased() == "set-cookie" && $0.1.contains("Secure") }, "Secure cookies behind the TLS proxy")
+            try await device.process.stop(signal: SIGTERM)
         }
     }
 
