@@ -151,6 +151,8 @@ extension DeviceAgent {
         }
         guard let identity = try? board.identity() else { return }
         let pending = await pendingRegistration()
+        // Power lost after the device certificate was saved and before the zero-touch marker was removed.
+        if pending?.zeroTouch == true && !zeroTouchPending { await removePending() }
         if pending?.zeroTouch != true, let pending {
             event(.info, "Cloud reg resume")
             await replaceRegistrationJob { await self.resumeRegistration(pending, identity: identity) }
