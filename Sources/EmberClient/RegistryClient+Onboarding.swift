@@ -94,3 +94,31 @@ public enum TrustedHTTP {
         }
     }
 }
+
+extension RegistryClient {
+    /// `POST /accounts` (admin role).
+    public func createAccount(name: String) async throws -> Account {
+        let body = try JSONEncoder().encode(AccountRequest(name: name))
+        return try decode(
+            Account.self,
+            try await send(.POST, "/accounts", headers: [("Content-Type", "application/json")], body: body),
+            expecting: 201
+        )
+    }
+
+    /// `GET /accounts`.
+    public func accounts() async throws -> [Account] {
+        struct List: Decodable { var accounts: [Account] }
+        return try decode(List.self, try await send(.GET, "/accounts"), expecting: 200).accounts
+    }
+
+    /// `POST /claim-tokens` with a user token.
+    public func mintClaimToken() async throws -> ClaimTokenCreated {
+        try decode(ClaimTokenCreated.self, try await send(.POST, "/claim-tokens"), expecting: 201)
+    }
+
+    /// `DELETE /devices/{uuid}/owner`.
+    public func releaseOwner(_ uuid: String) async throws {
+        try expect(try await send(.DELETE, "/devices/\(uuid)/owner"), status: 204)
+    }
+}

@@ -19,6 +19,7 @@ public struct Registry: Sendable {
     let backups: Backups
     let lifecycle: Lifecycle
     let onboarding: Onboarding
+    let accounts: Accounts
     let checkIns = CheckInLedger()
     let authAudit: AuthFailureAudit
     /// Failed registration keys and failed bearer tokens per client (separate counts).
@@ -87,6 +88,7 @@ public struct Registry: Sendable {
             deviceCA: configuration.deviceCA ?? Self.ephemeralDeviceCA(clock: clock),
             metrics: metrics
         )
+        self.accounts = Accounts(store: store, clock: clock, limiter: limiter, metrics: metrics)
         self.trustedProxies = configuration.trustedProxies
         self.consoleSessions = ConsoleSessions(store: store, tokens: tokens, limiter: limiter, clock: clock)
         self.secureCookies = configuration.secureCookies
@@ -128,8 +130,15 @@ public struct Registry: Sendable {
         }
         OperationsController(health: Health(store: store), metrics: metrics).addRoutes(to: router)
         DeviceRegistrationController(registration: registration).addRoutes(to: router)
-        DeviceController(authenticator: authenticator, devices: devices, backups: backups, lifecycle: lifecycle, onboarding: onboarding)
-            .addRoutes(to: router)
+        DeviceController(
+            authenticator: authenticator,
+            devices: devices,
+            backups: backups,
+            lifecycle: lifecycle,
+            onboarding: onboarding,
+            accounts: accounts
+        )
+        .addRoutes(to: router)
         let onboardingRoutes = OnboardingController(onboarding: onboarding, audit: authAudit)
         onboardingRoutes.addPublicRoutes(to: router)
         let admin = router.group().add(
@@ -139,6 +148,7 @@ public struct Registry: Sendable {
         AdminController(devices: devices, audit: AuditLog(store: store)).addRoutes(to: admin)
         ActionController(lifecycle: lifecycle).addRoutes(to: admin)
         onboardingRoutes.addRoutes(to: admin)
+        AccountController(accounts: accounts).addRoutes(to: admin)
         addConsole(to: router)
         return router
     }
@@ -162,7 +172,8 @@ public struct Registry: Sendable {
         controller.addRoutes(to: signedIn)
         ConsoleDevicesController(devices: devices, lifecycle: lifecycle, admin: AdminController(devices: devices, audit: audit), pages: pages)
             .addRoutes(to: signedIn)
-        ConsoleAdminController(audit: audit, tokens: tokens, pages: pages).addRoutes(to: signedIn)
+        ConsoleAdminController(audit: audit, tokens: tokens, accounts: accounts, pages: pages).addRoutes(to: signedIn)
         ConsoleOnboardingController(onboarding: onboarding, pages: pages).addRoutes(to: signedIn)
+        ConsoleAccountController(accounts: accounts, pages: pages, clock: clock).addRoutes(to: signedIn)
     }
 }

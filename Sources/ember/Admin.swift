@@ -22,12 +22,20 @@ extension Admin.Token {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print it (it cannot be shown again).")
         @Option(help: "A unique name for the token, e.g. factory-line-3.") var name: String
-        @Option(help: "admin (everything) or operator (registration keys, read devices).") var role: AdminRole = .operator
+        @Option(help: "admin (everything), operator (registration keys, read devices) or user (one account's devices).")
+        var role: AdminRole = .operator
+        @Option(help: "With --role user: the account's id (ember accounts list).") var account: String?
         @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard (role == .user) == (account != nil) else {
+                throw ValidationError(role == .user ? "--role user needs --account ID" : "--account goes with --role user")
+            }
+        }
 
         func run() async throws {
             try await withStore(database) { store in
-                let token = try await AdminTokens(store: store, clock: SystemClock()).create(name: name, role: role, by: .cli)
+                let token = try await AdminTokens(store: store, clock: SystemClock()).create(name: name, role: role, account: account, by: .cli)
                 print(token)
                 FileHandle.standardError.write(Data("created \(role.rawValue) token '\(name)'; store it now, it is not shown again\n".utf8))
             }

@@ -8,7 +8,8 @@ struct Ember: AsyncParsableCommand {
         abstract: "Hardware-rooted device identity: a FireFly-compatible cloud registry and its tools.",
         version: "0.1.0",
         subcommands: [
-            Serve.self, Migrate.self, Admin.self, Keys.self, Devices.self, OnboardingCommand.self, CA.self, Audit.self, DeviceCommand.self,
+            Serve.self, Migrate.self, Admin.self, Keys.self, Devices.self, AccountsCommand.self, ClaimTokenCommand.self, OnboardingCommand.self,
+            CA.self, Audit.self, DeviceCommand.self,
             FleetCommand.self, Bench.self,
         ]
     )

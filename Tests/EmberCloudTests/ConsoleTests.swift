@@ -50,7 +50,7 @@ struct ConsoleTests {
         headers[.cookie] = "ember_console_login=\(login)"
         let response = try await client.execute(uri: "/console/login", method: .post, headers: headers, body: form(["login": login, "token": token]))
         guard response.status == .seeOther, let cookie = value(of: "ember_console", in: response) else { return (response, nil) }
-        let page = try await client.execute(uri: "/console/keys", method: .get, headers: [.cookie: "ember_console=\(cookie)"])
+        let page = try await client.execute(uri: "/console/devices", method: .get, headers: [.cookie: "ember_console=\(cookie)"])
         return (response, Session(cookie: cookie, csrf: try #require(hidden("csrf", in: String(buffer: page.body)))))
     }
 

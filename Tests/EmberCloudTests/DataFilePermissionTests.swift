@@ -20,6 +20,7 @@ struct DataFilePermissionTests {
             try await store.createAdminToken(
                 name: "t",
                 role: .admin,
+                accountID: nil,
                 hash: String(repeating: "a", count: 64),
                 audit: AuditEvent(at: 1, by: AuditActor(actor: "test", client: "local"), action: "token.created", subject: "t")
             )

@@ -8,6 +8,7 @@ import Hummingbird
 struct ConsoleAdminController {
     let audit: AuditLog
     let tokens: AdminTokens
+    let accounts: Accounts
     let pages: ConsolePages
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -22,7 +23,8 @@ struct ConsoleAdminController {
         "device.registered", "registration.refused", "key.minted", "key.revoked", "key.submitted", "key.activated", "token.created",
         "token.revoked", "auth.failed", "action.created", "action.cancelled", "action.done", "action.failed", "device.decommission_notice",
         "device.decommissioned", "backup.deleted", "console.signed-in", "console.signed-out", "device.enrolled", "device.certificate_issued",
-        "onboarding_root.added", "onboarding_root.removed", "preregistration.created", "preregistration.deleted",
+        "onboarding_root.added", "onboarding_root.removed", "preregistration.created", "preregistration.deleted", "account.created",
+        "claim_token.created", "device.claimed", "device.released",
     ]
 
     @Sendable func auditPage(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -57,10 +59,12 @@ struct ConsoleAdminController {
 
     private func listValues() async throws -> [String: Any] {
         [
-            "roles": AdminRole.allCases.reversed().map(\.rawValue),
+            "roles": AdminRole.allCases.map(\.rawValue),
+            "accounts": try await accounts.all().map { ["id": $0.id, "name": $0.name] },
             "tokens": try await tokens.all().map {
                 [
-                    "name": $0.name, "role": $0.role.rawValue, "created": ConsolePages.time($0.createdAt), "revoked": ConsolePages.time($0.revokedAt),
+                    "name": $0.name, "role": $0.role.rawValue, "account": $0.accountID ?? "", "created": ConsolePages.time($0.createdAt),
+                    "revoked": ConsolePages.time($0.revokedAt),
                     "active": $0.revokedAt == nil,
                 ] as [String: Any]
             },
@@ -70,23 +74,25 @@ struct ConsoleAdminController {
     struct CreateForm: Decodable {
         var name: String
         var role: String
+        var account: String?
     }
 
     /// Creates a token and shows its value once, on this response only.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let admin = try context.requireAdmin(.admin)
         let form = try await ConsoleForm.require(CreateForm.self, request, context: context)
-        guard let role = AdminRole(rawValue: form.role) else { throw RegistryError.badRequest("role must be admin or operator") }
+        guard let role = AdminRole(rawValue: form.role) else { throw RegistryError.badRequest("role must be admin, operator or user") }
         let by = AuditActor(actor: admin.name, client: context.clientAddress)
         var values = try await listValues()
         do {
-            let value = try await tokens.create(name: form.name.trimmingCharacters(in: .whitespaces), role: role, by: by)
+            let account = role == .user ? form.account.flatMap { $0.isEmpty ? nil : $0 } : nil
+            let value = try await tokens.create(name: form.name.trimmingCharacters(in: .whitespaces), role: role, account: account, by: by)
             values = try await listValues()
             values["created"] = ["name": form.name, "value": value]
         } catch StoreError.duplicateName {
             values["error"] = "A token named \(form.name) exists already; choose another name."
             return pages.page("console-tokens", title: "Tokens", section: "/console/tokens", context: context, values: values, status: .conflict)
-        } catch RegistryError.badRequest(let message) {
+        } catch RegistryError.badRequest(let message), RegistryError.notFound(let message) {
             values["error"] = message
             return pages.page("console-tokens", title: "Tokens", section: "/console/tokens", context: context, values: values, status: .badRequest)
         }

@@ -96,6 +96,8 @@ struct ConsoleController {
     }
 
     @Sendable func overview(_ request: Request, context: AppRequestContext) async throws -> Response {
+        // A user token's console is its account's devices: the fleet-wide overview is not for it.
+        if context.admin?.role == .user { return HTMLPages.redirect(to: "/console/devices") }
         let admin = try context.requireAdmin()
         let now = clock.now()
         let firstDay = now / 86400 - 29

@@ -22,7 +22,7 @@ struct ConsoleDevicesController {
     static let pageSize = 50
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
+        _ = try context.requireAdmin(.user)
         let query = request.uri.queryParameters
         let given: [(String, String?)] = ["q", "state", "product_hex", "fleet_id", "region"].map { (name: String) in
             (name, query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 })
@@ -37,7 +37,8 @@ struct ConsoleDevicesController {
         ]
         do {
             let values1 = given.map(\.1)
-            let filter = try Devices.filter(state: values1[1], productHex: values1[2], fleetID: values1[3], region: values1[4], q: values1[0])
+            var filter = try Devices.filter(state: values1[1], productHex: values1[2], fleetID: values1[3], region: values1[4], q: values1[0])
+            filter.ownerAccount = context.scope
             let after = query["after"].map(String.init)
             let page = try await devices.list(limit: Self.pageSize, after: after, filter: filter)
             values["devices"] = page.map(Self.row)
@@ -74,16 +75,18 @@ struct ConsoleDevicesController {
 
     /// The device page, with a notice or a problem from the form just posted.
     func detail(uuid: String, context: AppRequestContext, notice: String? = nil, error: String? = nil) async throws -> Response {
-        let admin = try context.requireAdmin()
-        let device = try await devices.device(uuid: uuid)
-        let actions = try await lifecycle.actions(uuid: device.uuid)
-        let canAct = admin.role == .admin && device.decommissionedAt == nil
+        let admin = try context.requireAdmin(.user)
+        let device = try await devices.device(uuid: uuid, scope: context.scope)
+        let actions = try await lifecycle.actions(uuid: device.uuid, scope: context.scope)
+        // Admins queue every action; a user the ones on its own devices that the API allows it.
+        let canAct = admin.role != .operator && device.decommissionedAt == nil
         var values = DeviceView(device: device, actions: actions, canCancel: admin.role == .admin).values
         values["canAct"] = canAct
-        values["simpleActions"] = [
-            ["value": ActionType.rotateKey.rawValue, "label": "Rotate key"], ["value": ActionType.backupNow.rawValue, "label": "Back up now"],
-            ["value": ActionType.factoryReset.rawValue, "label": "Factory reset"],
-        ]
+        values["canDecommission"] = admin.role == .admin
+        let simple: [(ActionType, String)] = [(.rotateKey, "Rotate key"), (.backupNow, "Back up now"), (.factoryReset, "Factory reset")]
+        values["simpleActions"] = simple.filter { admin.role == .admin || Lifecycle.userActions.contains($0.0) }.map {
+            ["value": $0.0.rawValue, "label": $0.1]
+        }
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
         return pages.page(
@@ -108,7 +111,8 @@ struct ConsoleDevicesController {
     }
 
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let admin = try context.requireAdmin(.admin)
+        let admin = try context.requireAdmin(.user)
+        if admin.role == .operator { _ = try context.requireAdmin(.admin) }
         let uuid = try context.parameters.require("uuid")
         let form = try await ConsoleForm.require(ActionForm.self, request, context: context)
         if form.type == ActionType.decommission.rawValue {
@@ -122,7 +126,12 @@ struct ConsoleDevicesController {
             }
         }
         let body = try JSONEncoder().encode(["type": form.type, "reason": form.reason ?? "from the console"])
-        let action = try await lifecycle.createAction(uuid: uuid, body: body, by: AuditActor(actor: admin.name, client: context.clientAddress))
+        let action = try await lifecycle.createAction(
+            uuid: uuid,
+            body: body,
+            by: AuditActor(actor: admin.name, client: context.clientAddress),
+            scope: context.scope
+        )
         return HTMLPages.redirect(to: "/console/devices/\(action.uuid)?queued=\(action.type.rawValue)")
     }
 

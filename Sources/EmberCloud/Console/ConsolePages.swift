@@ -16,14 +16,15 @@ struct ConsolePages: Sendable {
         }
     }
 
-    /// Sections of the navigation, with the role each needs.
-    static let sections: [(href: String, label: String, role: AdminRole)] = [
-        ("/console", "Overview", .operator),
-        ("/console/keys", "Registration keys", .operator),
-        ("/console/devices", "Devices", .operator),
-        ("/console/onboarding", "Zero-touch", .operator),
-        ("/console/audit", "Audit", .admin),
-        ("/console/tokens", "Tokens", .admin),
+    /// Sections of the navigation, with the roles that see each.
+    static let sections: [(href: String, label: String, roles: Set<AdminRole>)] = [
+        ("/console", "Overview", [.operator, .admin]),
+        ("/console/keys", "Registration keys", [.operator, .admin]),
+        ("/console/devices", "Devices", [.user, .operator, .admin]),
+        ("/console/claim-tokens", "Claim tokens", [.user]),
+        ("/console/onboarding", "Zero-touch", [.operator, .admin]),
+        ("/console/audit", "Audit", [.admin]),
+        ("/console/tokens", "Tokens", [.admin]),
     ]
 
     /// A page of the signed-in console; `section` is the navigation entry shown as current.
@@ -42,7 +43,7 @@ struct ConsolePages: Sendable {
             all["csrf"] = session.csrf
             all["isAdmin"] = isAdmin
             all["signedIn"] = ["name": session.token.name, "role": session.token.role.rawValue] as [String: Any]
-            all["nav"] = Self.sections.filter { $0.role == .operator || isAdmin }.map {
+            all["nav"] = Self.sections.filter { $0.roles.contains(session.token.role) }.map {
                 ["href": $0.href, "label": $0.label, "current": $0.href == section] as [String: Any]
             }
         }

@@ -20,6 +20,7 @@ struct DeviceView {
             "firmware": device.firmwareVersion ?? none,
             "region": device.region ?? none,
             "fleet": device.fleetID ?? none,
+            "owner": device.ownerAccount.map { "\($0) (claimed \(ConsolePages.time(device.claimedAt)) UTC)" } ?? "not claimed",
             "factoryTest": factoryTest,
             "mcu": mcu,
             "network": device.network.map { ["interface": $0.interface, "mac": $0.macAddress] },

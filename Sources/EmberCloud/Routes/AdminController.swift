@@ -16,22 +16,22 @@ struct AdminController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> DevicePage {
-        _ = try context.requireAdmin()
+        _ = try context.requireAdmin(.user)
         let limit = try pageLimit(request)
         let page = try await devices.list(
             limit: limit,
             after: request.uri.queryParameters["after"].map(String.init),
-            filter: try Self.filter(request)
+            filter: try Self.filter(request, context: context)
         )
         return DevicePage(devices: page, nextAfter: page.count == limit ? page.last?.uuid : nil)
     }
 
     /// Streams every manufacturing record the filters match; nothing is buffered beyond one page.
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
+        _ = try context.requireAdmin(.user)
         let text = request.uri.queryParameters["format"].map(String.init) ?? "csv"
         guard let format = ManufacturingExport.Format(rawValue: text) else { throw RegistryError.badRequest("format must be csv or jsonl") }
-        let filter = try Self.filter(request)
+        let filter = try Self.filter(request, context: context)
         let devices = self.devices
         let logger = context.logger
         return Response(
@@ -49,21 +49,24 @@ struct AdminController {
         )
     }
 
-    /// The filters of `GET /devices` and the export: `state`, `product_hex`, `fleet_id`, `region`, `q`.
-    static func filter(_ request: Request) throws -> DeviceFilter {
+    /// The filters of `GET /devices` and the export: `state`, `product_hex`, `fleet_id`, `region`, `q`; a `user`
+    /// caller sees its account's devices only.
+    static func filter(_ request: Request, context: AppRequestContext) throws -> DeviceFilter {
         let query = request.uri.queryParameters
-        return try Devices.filter(
+        var filter = try Devices.filter(
             state: query["state"].map(String.init),
             productHex: query["product_hex"].map(String.init),
             fleetID: query["fleet_id"].map(String.init),
             region: query["region"].map(String.init),
             q: query["q"].map(String.init)
         )
+        filter.ownerAccount = context.scope
+        return filter
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> DeviceRecord {
-        _ = try context.requireAdmin()
-        return try await devices.device(uuid: try context.parameters.require("uuid"))
+        _ = try context.requireAdmin(.user)
+        return try await devices.device(uuid: try context.parameters.require("uuid"), scope: context.scope)
     }
 
     @Sendable func auditPage(_ request: Request, context: AppRequestContext) async throws -> AuditPage {

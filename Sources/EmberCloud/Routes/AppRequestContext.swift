@@ -22,12 +22,17 @@ public struct AppRequestContext: ClientAddressContext {
     /// JSON routes accept at most 64 KiB.
     public var maxUploadSize: Int { 64 * 1024 }
 
-    /// The caller's token, with at least `role` (an admin may do what an operator may).
+    /// The caller's token, with at least `role` (an admin may do what an operator may, an operator what a user may).
     func requireAdmin(_ role: AdminRole = .operator) throws -> AdminTokenRecord {
         guard let admin else { throw RegistryError.unauthorized("Unauthorized") }
-        guard role == .operator || admin.role == .admin else {
-            throw RegistryError.forbidden("This action needs the admin role")
+        guard admin.role.rank >= role.rank else {
+            throw RegistryError.forbidden(
+                admin.role == .user ? "A user token reaches only its account's devices" : "This action needs the \(role.rawValue) role"
+            )
         }
         return admin
     }
+
+    /// The account a `user` caller is confined to; nil for operators and admins.
+    var scope: String? { admin?.role == .user ? admin?.accountID ?? "" : nil }
 }

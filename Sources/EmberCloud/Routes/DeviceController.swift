@@ -13,6 +13,7 @@ struct DeviceController {
     let backups: Backups
     let lifecycle: Lifecycle
     let onboarding: Onboarding
+    let accounts: Accounts
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("devices/{uuid}/registration", use: registration)
@@ -23,6 +24,7 @@ struct DeviceController {
         router.post("devices/{uuid}/backup", use: uploadBackup)
         router.get("devices/{uuid}/backup", use: downloadBackup)
         router.get("devices/{uuid}/certificate", use: certificate)
+        router.post("devices/{uuid}/claim", use: claim)
         router.delete("devices/{uuid}/backup", use: deleteBackup)
     }
 
@@ -123,6 +125,13 @@ struct DeviceController {
     @Sendable func certificate(_ request: Request, context: AppRequestContext) async throws -> DeviceCertificateReply {
         let device = try await authenticate(request, context: context, body: Data(), policy: .lifecycle)
         return try await onboarding.certificate(for: device, client: context.clientAddress)
+    }
+
+    /// Binds the device to the claim token's account (lifecycle §7).
+    @Sendable func claim(_ request: Request, context: AppRequestContext) async throws -> ClaimReply {
+        let body = try await jsonBody(request, context: context)
+        let device = try await authenticate(request, context: context, body: body, policy: .lifecycle)
+        return try await accounts.claim(device, body: body, client: context.clientAddress, logger: context.logger)
     }
 
     /// A JSON body of at most 64 KiB; an empty body needs no `Content-Type`.

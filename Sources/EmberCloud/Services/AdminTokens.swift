@@ -24,17 +24,32 @@ public struct AdminTokens: Sendable {
     }
 
     /// Creates a token and returns its value, which is never stored or shown again.
-    public func create(name: String, role: AdminRole, by actor: AuditActor, value: String? = nil) async throws -> String {
+    /// A `user` token needs `account` (and only it may have one).
+    public func create(name: String, role: AdminRole, account: String? = nil, by actor: AuditActor, value: String? = nil) async throws -> String {
         guard !name.isEmpty, name.unicodeScalars.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
             throw RegistryError.badRequest("token name must be 1–64 letters, digits, '-', '_', '.' or '@'")
         }
+        guard (role == .user) == (account != nil) else {
+            throw RegistryError.badRequest(role == .user ? "a user token needs an account (--account ID)" : "only user tokens belong to an account")
+        }
         let token = value ?? Self.generate()
-        try await store.createAdminToken(
-            name: name,
-            role: role,
-            hash: Self.hash(token),
-            audit: AuditEvent(at: clock.now(), by: actor, action: "token.created", subject: name, detail: "role \(role.rawValue)")
-        )
+        do {
+            try await store.createAdminToken(
+                name: name,
+                role: role,
+                accountID: account,
+                hash: Self.hash(token),
+                audit: AuditEvent(
+                    at: clock.now(),
+                    by: actor,
+                    action: "token.created",
+                    subject: name,
+                    detail: "role \(role.rawValue)" + (account.map { " of account \($0)" } ?? "")
+                )
+            )
+        } catch StoreError.unknownAccount(let id) {
+            throw RegistryError.notFound("No account \(id): create it with ember accounts create")
+        }
         return token
     }
 

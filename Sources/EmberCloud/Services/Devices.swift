@@ -24,10 +24,18 @@ public struct Devices: Sendable {
         )
     }
 
-    /// The admin view of one device: its record, backup, keys and newest check-in.
-    func device(uuid text: String) async throws -> DeviceRecord {
+    /// Throws the 404 of an unknown device unless `account` owns `uuid`.
+    static func requireOwned(_ uuid: String, by account: String, store: any DeviceRepository) async throws {
+        guard try await store.device(uuid: uuid)?.ownerAccount == account else { throw RegistryError.notFound("No device \(uuid)") }
+    }
+
+    /// The admin view of one device: its record, backup, keys and newest check-in. With `scope` (a `user` caller's
+    /// account), another account's device is 404, as if it did not exist.
+    func device(uuid text: String, scope: String? = nil) async throws -> DeviceRecord {
         let uuid = try Self.canonicalUUID(text)
-        guard var device = try await store.device(uuid: uuid) else { throw RegistryError.notFound("No device \(uuid)") }
+        guard var device = try await store.device(uuid: uuid), scope == nil || device.ownerAccount == scope else {
+            throw RegistryError.notFound("No device \(uuid)")
+        }
         device.backup = try await store.backupInfo(uuid: device.uuid)
         device.keys = try await store.deviceKeys(uuid: uuid)
         if let unwritten = ledger.unwritten(uuid: uuid) { device.lastCheckIn = unwritten }

@@ -31,13 +31,21 @@ public struct Lifecycle: Sendable {
     }
 
     /// `POST /devices/{uuid}/actions` (admin).
-    func createAction(uuid text: String, body: Data, by actor: AuditActor) async throws -> DeviceAction {
+    /// With `scope` (a `user` caller's account) only that account's devices, and only `backup-now` and
+    /// `factory-reset`; another account's device is 404, as if it did not exist.
+    func createAction(uuid text: String, body: Data, by actor: AuditActor, scope: String? = nil) async throws -> DeviceAction {
         let uuid = try Devices.canonicalUUID(text)
         let request: (type: ActionType, reason: String, config: JSONValue?)
         do {
             request = try WireDecoder.decode(ActionRequest.self, from: body).validated()
         } catch {
             throw RegistryError.badRequest(error.message)
+        }
+        if let scope {
+            try await Devices.requireOwned(uuid, by: scope, store: store)
+            guard Self.userActions.contains(request.type) else {
+                throw RegistryError.forbidden("A user token may queue backup-now and factory-reset only")
+            }
         }
         switch try await store.createAction(
             uuid: uuid,
@@ -57,8 +65,12 @@ public struct Lifecycle: Sendable {
     }
 
     /// `GET /devices/{uuid}/actions` (admin), newest first.
-    func actions(uuid text: String) async throws -> [DeviceAction] {
+    /// The actions a `user` token may queue on its account's devices.
+    static let userActions: Set<ActionType> = [.backupNow, .factoryReset]
+
+    func actions(uuid text: String, scope: String? = nil) async throws -> [DeviceAction] {
         let uuid = try Devices.canonicalUUID(text)
+        if let scope { try await Devices.requireOwned(uuid, by: scope, store: store) }
         guard let actions = try await store.actions(uuid: uuid) else { throw RegistryError.notFound("No device \(uuid)") }
         return actions
     }

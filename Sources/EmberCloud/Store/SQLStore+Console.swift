@@ -20,7 +20,7 @@ extension SQLStore {
         let row = try await provider.read { db in
             try await db.raw(
                 """
-                SELECT s.csrf, s.created_at, s.expires_at, t.name, t.role, t.created_at AS token_created_at
+                SELECT s.csrf, s.created_at, s.expires_at, t.name, t.role, t.account_id, t.created_at AS token_created_at
                 FROM console_sessions s JOIN admin_tokens t ON t.name = s.token_name
                 WHERE s.id_hash = \(bind: idHash) AND s.revoked_at IS NULL AND s.expires_at > \(bind: now)
                 AND t.revoked_at IS NULL
@@ -34,7 +34,8 @@ extension SQLStore {
                 name: try row.decode(column: "name", as: String.self),
                 role: try row.decode(column: "role", as: AdminRole.self),
                 createdAt: try row.decode(column: "token_created_at", as: Int64.self),
-                revokedAt: nil
+                revokedAt: nil,
+                accountID: try row.decode(column: "account_id", as: String?.self)
             ),
             csrf: try row.decode(column: "csrf", as: String.self),
             createdAt: try row.decode(column: "created_at", as: Int64.self),

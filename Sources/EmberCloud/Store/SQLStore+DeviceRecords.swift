@@ -16,6 +16,7 @@ extension SQLStore {
             if let product = filter.productHex { query = query + " AND d.product_hex = \(bind: product)" }
             if let fleet = filter.fleetID { query = query + " AND d.fleet_id = \(bind: fleet)" }
             if let region = filter.region { query = query + " AND d.region = \(bind: region)" }
+            if let owner = filter.ownerAccount { query = query + " AND d.owner_account = \(bind: owner)" }
             // The prefix holds only hex digits and dashes (checked by the service): no LIKE wildcard to escape.
             if let prefix = filter.uuidPrefix { query = query + " AND d.uuid LIKE \(bind: prefix + "%")" }
             query = query + " ORDER BY d.uuid LIMIT \(bind: limit)"
@@ -51,6 +52,8 @@ extension SQLStore {
         record.keyEpoch = try row.decode(column: "key_epoch", as: Int?.self) ?? 0
         record.region = try row.decode(column: "region", as: String?.self)
         record.fleetID = try row.decode(column: "fleet_id", as: String?.self)
+        record.ownerAccount = try row.decode(column: "owner_account", as: String?.self)
+        record.claimedAt = try row.decode(column: "claimed_at", as: Int64?.self)
         record.firmwareVersion = try row.decode(column: "firmware_version", as: String?.self)
         if try !row.decodeNil(column: "factory_test") { record.factoryTest = try json("factory_test", as: FactoryTestSummary.self) }
         if let seen = try row.decode(column: "last_seen_at", as: Int64?.self) {

@@ -6,7 +6,7 @@ extension SQLStore {
     static let deviceColumns = [
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
         "mcu", "network", "partitions", "registration_date", "registered_by", "decommissioned_at", "last_seen_at", "firmware_version",
-        "config_version", "config_hash", "reported_state", "uptime_s", "region", "fleet_id", "factory_test",
+        "config_version", "config_hash", "reported_state", "uptime_s", "region", "fleet_id", "factory_test", "owner_account", "claimed_at",
     ]
     /// The device columns and the active key's epoch, for `SELECT … FROM devices d`.
     static var deviceSelection: SQLQueryString {
@@ -260,8 +260,9 @@ extension SQLStore {
     /// Sets `decommissioned_at` (write-once), cancels the open actions and deletes the backup; returns the audit rows
     /// of what it removed. Runs inside the caller's transaction.
     func decommission(uuid: String, now: Int64, by actor: AuditActor, on db: any SQLDatabase) async throws -> [AuditEvent] {
-        try await db.update("devices").set("decommissioned_at", to: now).where("uuid", .equal, uuid)
-            .where(SQLColumn("decommissioned_at"), .is, SQLLiteral.null).run()
+        // Decommissioning releases the device from its account too (lifecycle §7).
+        try await db.update("devices").set("decommissioned_at", to: now).set("owner_account", to: SQLLiteral.null)
+            .set("claimed_at", to: SQLLiteral.null).where("uuid", .equal, uuid).where(SQLColumn("decommissioned_at"), .is, SQLLiteral.null).run()
         try await db.update("device_actions").set("state", to: ActionState.cancelled.rawValue).set("completed_at", to: now)
             .set("detail", to: "cancelled: the device was decommissioned").where("uuid", .equal, uuid)
             .where("state", .in, [ActionState.pending.rawValue, ActionState.delivered.rawValue]).run()

@@ -49,7 +49,7 @@ public struct MigrationState: Codable, Sendable, Equatable {
 /// PostgreSQL. Services take the repository they need; every change that matters writes its audit rows in the
 /// same transaction.
 public protocol Store: SchemaRepository, AdminTokenRepository, RegistrationKeyRepository, DeviceRepository, BackupRepository,
-    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository, ConsoleRepository, OnboardingRepository
+    GuardRepository, AuditRepository, ActionRepository, DeviceKeyRepository, ConsoleRepository, OnboardingRepository, AccountRepository
 {}
 
 /// The database itself: schema, health, lifetime.
@@ -68,7 +68,8 @@ public protocol SchemaRepository: Sendable {
 
 /// Admin API tokens, stored as hashes.
 public protocol AdminTokenRepository: Sendable {
-    func createAdminToken(name: String, role: AdminRole, hash: String, audit: AuditEvent) async throws
+    /// `accountID` binds a `user` token to its account.
+    func createAdminToken(name: String, role: AdminRole, accountID: String?, hash: String, audit: AuditEvent) async throws
     /// The unrevoked token with this SHA-256 hash.
     func adminToken(hash: String) async throws -> AdminTokenRecord?
     func adminTokens() async throws -> [AdminTokenRecord]

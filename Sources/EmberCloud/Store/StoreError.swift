@@ -4,6 +4,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case duplicateName(String)
     /// A token with this value exists already (active or revoked): a value is never used twice.
     case duplicateTokenValue
+    /// No account has this id.
+    case unknownAccount(String)
     /// The database was written by a newer Ember: it has migration `found`, this build knows up to `known`.
     case schemaTooNew(found: Int, known: Int)
     /// The database URL is not one Ember can open, or the server did not answer (never holds a password).
@@ -19,6 +21,7 @@ extension StoreError: CustomStringConvertible {
         switch self {
         case .duplicateName(let name): "a token named \(name) exists already"
         case .duplicateTokenValue: "a token with this value exists already (it may be revoked); choose a new value"
+        case .unknownAccount(let id): "no account \(id)"
         case .schemaTooNew(let found, let known):
             "the database schema is at migration \(found) but this ember knows only up to \(known): run a newer ember"
         case .unsupportedDatabase(let reason): "cannot open the database: \(reason)"

@@ -7,6 +7,17 @@ public enum AdminRole: String, Codable, Sendable, CaseIterable {
     case admin
     /// Registration keys and reading devices.
     case `operator`
+    /// One account's devices only (lifecycle §7): list, show, back up now, factory reset, release; claim tokens.
+    case user
+
+    /// What a role may do beyond the ones below it: user < operator < admin.
+    var rank: Int {
+        switch self {
+        case .user: 0
+        case .operator: 1
+        case .admin: 2
+        }
+    }
 }
 
 /// An admin API token as stored: its hash, never the token itself.
@@ -15,11 +26,14 @@ public struct AdminTokenRecord: Codable, Sendable, Equatable {
     public var role: AdminRole
     public var createdAt: Int64
     public var revokedAt: Int64?
+    /// The account a `user` token belongs to.
+    public var accountID: String?
 
     enum CodingKeys: String, CodingKey {
         case name, role
         case createdAt = "created_at"
         case revokedAt = "revoked_at"
+        case accountID = "account_id"
     }
 }
 

@@ -9,6 +9,8 @@ public struct DeviceFilter: Sendable, Equatable {
     public var region: String?
     /// The start of the UUID: lowercase hex digits and dashes only.
     public var uuidPrefix: String?
+    /// Only this account's devices: set by the registry for a `user` token, never from the query.
+    public var ownerAccount: String?
 
     public init(decommissioned: Bool? = nil, productHex: String? = nil, fleetID: String? = nil, region: String? = nil, uuidPrefix: String? = nil) {
         self.decommissioned = decommissioned

@@ -28,6 +28,9 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     /// The manufacturing fields of the registration (lifecycle §5).
     public var region: String?
     public var fleetID: String?
+    /// The account that claimed the device (lifecycle §7), and when.
+    public var ownerAccount: String?
+    public var claimedAt: Int64?
     /// The registration's firmware version, updated by every check-in that reports one.
     public var firmwareVersion: String?
     public var factoryTest: FactoryTestSummary?
@@ -57,6 +60,8 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         case region
         case fleetID = "fleet_id"
         case factoryTest = "factory_test"
+        case ownerAccount = "owner_account"
+        case claimedAt = "claimed_at"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +84,8 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         keys = try c.decodeIfPresent([DeviceKeyInfo].self, forKey: .keys)
         region = try c.decodeIfPresent(String.self, forKey: .region)
         fleetID = try c.decodeIfPresent(String.self, forKey: .fleetID)
+        ownerAccount = try c.decodeIfPresent(String.self, forKey: .ownerAccount)
+        claimedAt = try c.decodeIfPresent(Int64.self, forKey: .claimedAt)
         firmwareVersion = try c.decodeIfPresent(String.self, forKey: .firmwareVersion)
         factoryTest = try c.decodeIfPresent(FactoryTestSummary.self, forKey: .factoryTest)
         if let seen = try c.decodeIfPresent(Int64.self, forKey: .lastSeenAt) {
@@ -117,6 +124,8 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
         try c.encode(firmwareVersion ?? lastCheckIn?.report.firmwareVersion, forKey: .firmwareVersion)
         try c.encode(region, forKey: .region)
         try c.encode(fleetID, forKey: .fleetID)
+        try c.encode(ownerAccount, forKey: .ownerAccount)
+        try c.encode(claimedAt, forKey: .claimedAt)
         try c.encode(factoryTest, forKey: .factoryTest)
         try c.encode(lastCheckIn?.report.configVersion, forKey: .configVersion)
         try c.encode(lastCheckIn?.report.configHash, forKey: .configHash)

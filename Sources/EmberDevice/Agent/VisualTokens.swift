@@ -1,3 +1,4 @@
+import EmberCore
 import Synchronization
 
 /// The OLED's visual token and the authorizations `POST /auth` makes from it.
@@ -8,7 +9,7 @@ import Synchronization
 /// for the rest of the minute, even with a right one.
 public final class VisualTokens: Sendable {
     /// The token alphabet: no look-alike characters.
-    public static let alphabet: [Character] = Array("ACDEFGHJKLMNPRTUVWXY3467")
+    public static let alphabet: [Character] = VisualAlphabet.characters
     /// Characters in a token.
     public static let length = 6
 
