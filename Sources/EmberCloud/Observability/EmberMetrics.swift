@@ -73,6 +73,11 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_enrollments_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
+    /// A device claim's outcome: claimed, already_owned, invalid_token, conflict, rate_limited.
+    func claim(_ outcome: String) {
+        Counter(label: "ember_claims_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
     /// A key-rotation step: submitted, replaced, promoted, refused.
     func keyRotation(_ outcome: String) {
         Counter(label: "ember_key_rotations_total", dimensions: [("outcome", outcome)], factory: factory).increment()

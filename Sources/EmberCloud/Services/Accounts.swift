@@ -53,7 +53,8 @@ struct Accounts: Sendable {
     }
 
     private func rateLimited(_ retryAfter: Int64) -> any Error {
-        RegistryError.tooManyRequests("Too many failed claim attempts; retry later", retryAfter: retryAfter)
+        metrics.claim("rate_limited")
+        return RegistryError.tooManyRequests("Too many failed claim attempts; retry later", retryAfter: retryAfter)
     }
 
     /// `POST /devices/{uuid}/claim`: a failed token counts against the client's limit, like a registration key.
@@ -79,13 +80,17 @@ struct Accounts: Sendable {
         }
         switch outcome {
         case .claimed(let account):
+            metrics.claim("claimed")
             logger.info("device claimed", metadata: ["ember.device.uuid": "\(device.uuid)", "ember.account": "\(account)"])
             return ClaimReply(accountID: account)
         case .alreadyOwned(let account):
+            metrics.claim("already_owned")
             return ClaimReply(accountID: account)
         case .invalidToken:
+            metrics.claim("invalid_token")
             throw RegistryError.unauthorized("Invalid or expired claim token")
         case .ownedByAnother:
+            metrics.claim("conflict")
             throw RegistryError.conflict("Device already claimed by another account")
         }
     }
