@@ -13,7 +13,7 @@ struct DeviceCommand: AsyncParsableCommand {
         abstract: "Simulate a FireFly controller: create a board, run its HW-Reg agent, inspect it, inject faults.",
         subcommands: [
             Init.self, Run.self, Show.self, Fault.self, Config.self, Button.self, Flash.self, FactoryTest.self, FactoryReset.self, Decommission.self,
-            RotateKey.self,
+            RotateKey.self, Provision.self,
         ]
     )
 
@@ -37,9 +37,12 @@ struct DeviceCommand: AsyncParsableCommand {
         var onboarding: String?
         @Option(help: "With --onboarding: the only roots the board trusts for the cloud's HTTPS certificate (PEM).")
         var rootCertificate: String?
+        @Option(help: "A Wi-Fi network of the simulated world, SSID=PASSWORD; repeatable. With any, the board is a Wi-Fi board: field provisioning.")
+        var wifiNetwork: [String] = []
 
         func validate() throws {
             if let cloud, let problem = DeviceConfig.cloudURLProblem(cloud) { throw ValidationError("--cloud \(problem)") }
+            _ = try DeviceCommand.wifiNetworks(wifiNetwork, option: "--wifi-network")
             if onboarding != nil && (cloud ?? "").isEmpty { throw ValidationError("--onboarding needs --cloud: the board must know where to enroll") }
             if rootCertificate != nil && onboarding == nil { throw ValidationError("--root-certificate goes with --onboarding") }
             if let onboarding {
@@ -61,7 +64,14 @@ struct DeviceCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            let created = try SimulatedBoard.create(product: product, in: board.url, wrongPartitionTable: wrongPartitions, defaultCloudURL: cloud)
+            let networks = try DeviceCommand.wifiNetworks(wifiNetwork, option: "--wifi-network")
+            let created = try SimulatedBoard.create(
+                product: product,
+                in: board.url,
+                wrongPartitionTable: wrongPartitions,
+                defaultCloudURL: cloud,
+                wifiNetworks: Dictionary(networks, uniquingKeysWith: { $1 })
+            )
             if let onboarding, let cloud {
                 try created.installOnboarding(
                     from: URL(fileURLWithPath: onboarding),
@@ -239,8 +249,13 @@ struct DeviceCommand: AsyncParsableCommand {
         @Flag(help: "The next eFuse write loses power half-way.") var failNextEfuseWrite = false
         @Option(help: "Lose power (SIGKILL) once at: \(PowerCheckpoint.allCases.map(\.rawValue).joined(separator: ", ")).")
         var powerLossAt: String?
+        @Option(help: "Put a Wi-Fi network in range, SSID=PASSWORD (or change its password); repeatable. A wired board becomes a Wi-Fi board.")
+        var wifiNetwork: [String] = []
+        @Option(help: "Take the Wi-Fi network with this SSID out of range; repeatable. A board with none left is wired.")
+        var removeWifiNetwork: [String] = []
 
         func run() throws {
+            let networks = try DeviceCommand.wifiNetworks(wifiNetwork, option: "--wifi-network")
             let catalog = ProductCatalog.bundled
             try SimulatedBoard.update(board.url) { spec in
                 for (texts, state) in [(offline, false), (online, true)] {
@@ -264,6 +279,10 @@ struct DeviceCommand: AsyncParsableCommand {
                 if let clockNeverSyncs { spec.faults.clockNeverSyncs = clockNeverSyncs }
                 if let cloudUnreachable { spec.faults.cloudUnreachable = cloudUnreachable }
                 if failNextEfuseWrite { spec.faults.failNextEFuseWrite = true }
+                var world = spec.wifiNetworks ?? [:]
+                for network in networks { world[network.ssid] = network.password }
+                for ssid in removeWifiNetwork { world.removeValue(forKey: ssid) }
+                spec.wifiNetworks = world.isEmpty ? nil : world
                 if let powerLossAt {
                     guard let point = PowerCheckpoint(rawValue: powerLossAt) else {
                         throw ValidationError("--power-loss-at: use \(PowerCheckpoint.allCases.map(\.rawValue).joined(separator: " or "))")

@@ -43,7 +43,7 @@ extension APIError {
                 message: "Factory checks failed",
                 errors: Dictionary(failed.map { ($0, "failed") }, uniquingKeysWith: { first, _ in first })
             )
-        case .confirmationRequired(let message): self.init(status: .conflict, message: message)
+        case .confirmationRequired(let message), .provisioningRefused(let message): self.init(status: .conflict, message: message)
         case .hardware(let error): self.init(error)
         case .visualToken(let decision): self.init(decision)
         }

@@ -21,6 +21,7 @@ public enum HWRegAPI {
         HWRegController(agent: agent).addRoutes(to: router)
         BackupController(agent: agent).addRoutes(to: router)
         ConfigController(agent: agent).addRoutes(to: router)
+        ProvisioningController(agent: agent).addRoutes(to: router)
         HWRegUIController(agent: agent).addRoutes(to: router)
         return router
     }

@@ -54,6 +54,8 @@ public enum AgentFailure: Error, Equatable, Sendable {
     case factoryChecksFailed([String])
     /// The change needs the device's UUID as confirmation; the text says how.
     case confirmationRequired(String)
+    /// Field provisioning cannot start now (a wired board, steps under way, already operational, no network).
+    case provisioningRefused(String)
     /// No or the wrong visual token.
     case visualToken(VisualTokens.Decision)
 }

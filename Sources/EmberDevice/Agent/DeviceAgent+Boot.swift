@@ -13,6 +13,7 @@ extension DeviceAgent {
         clockSynchronized = false
         registration = .pending
         zeroTouch = ZeroTouchStatus()
+        resetNetwork()
         registrationJob = nil
         checkInJob = nil
         decommissioned = false
@@ -133,17 +134,15 @@ extension DeviceAgent {
 
     /// The session's first job: wait for NTP, then check (or resume) the registration.
     /// The boot's factory test runs once the clock is synchronized (or has failed to).
+    /// A Wi-Fi board first joins its network; one in field provisioning goes on from `PUT /api/provisioning`.
     private func synchronizeAndCheck() async {
-        let synchronized = await board.synchronizeClock(clock, servers: config.ntpServers)
+        guard await bringUpNetwork() else { return }
+        let synchronized = await synchronizeClockNow()
         guard !Task.isCancelled else { return }
         guard synchronized else {
-            event(.notify, "NTP sync fail")
             if !decommissioned { await runFactoryTest() }
             return
         }
-        clockSynchronized = true
-        bootTime = clock.epochSeconds() - Int64(clock.uptime() - bootUptime)
-        event(.info, "Clock synchronized")
         if !decommissioned { await runFactoryTest() }
         if decommissioned {
             await retryDecommissionNotice()
@@ -163,6 +162,21 @@ extension DeviceAgent {
         } else {
             registration = .failed(message: "No cloud configured; register with a url first", checkedAt: clock.epochSeconds(), cloudRoot: "")
         }
+    }
+
+    /// Waits for NTP once per session; true when the clock is synchronized (then events carry epoch times).
+    func synchronizeClockNow() async -> Bool {
+        if clockSynchronized { return true }
+        let synchronized = await board.synchronizeClock(clock, servers: config.ntpServers)
+        guard !Task.isCancelled else { return false }
+        guard synchronized else {
+            event(.notify, "NTP sync fail")
+            return false
+        }
+        clockSynchronized = true
+        bootTime = clock.epochSeconds() - Int64(clock.uptime() - bootUptime)
+        event(.info, "Clock synchronized")
+        return true
     }
 
     private func burnVDDSDIOFusesOnce() async {

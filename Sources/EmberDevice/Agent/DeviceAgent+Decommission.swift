@@ -209,14 +209,30 @@ extension DeviceAgent {
     }
 
     func readMarker() async -> DecommissionMarker? {
-        guard let sealed = try? board.config.read(Files.pendingDecommission) else { return nil }
-        guard let key = try? board.deriveKey(.configfs), let plain = try? FFCEContainer.open(sealed, using: key),
-            let marker = try? JSONDecoder().decode(DecommissionMarker.self, from: plain)
-        else {
+        switch readSealed(DecommissionMarker.self, from: Files.pendingDecommission) {
+        case .absent: return nil
+        case .value(let marker): return marker
+        case .unreadable:
             logger.error("the decommission marker is unreadable; the notice cannot be sent")
             return nil
         }
-        return marker
+    }
+
+    /// What a sealed file on the config partition holds.
+    enum Sealed<Value> {
+        case absent
+        /// It does not open with this board's configfs key, or does not decode.
+        case unreadable
+        case value(Value)
+    }
+
+    /// Reads a file `writeSealed` wrote.
+    func readSealed<Value: Decodable>(_ type: Value.Type, from name: String) -> Sealed<Value> {
+        guard let sealed = try? board.config.read(name) else { return .absent }
+        guard let key = try? board.deriveKey(.configfs), let plain = try? FFCEContainer.open(sealed, using: key),
+            let value = try? JSONDecoder().decode(type, from: plain)
+        else { return .unreadable }
+        return .value(value)
     }
 
     /// Seals a value with the configfs key and writes it durably.

@@ -44,7 +44,18 @@ extension DeviceAgent {
             case .known(let registered, _, _): registered ? "registered" : "not registered"
             case .failed(let message, _, _): "check failed (\(message))"
             }
-        let cloudLine: String = decommissioned ? "Decommissioned" : "Cloud: \(state)"
+        let setup: String? =
+            switch provisioning.state {
+            case .operational: nil
+            case .provisioning: "Setup: waiting for Wi-Fi"
+            case .connecting: "Setup: joining Wi-Fi"
+            case .validating: "Setup: validating"
+            case .claiming: "Setup: claiming"
+            case .failed: "Setup failed: \(provisioning.error ?? "-")"
+            }
+        let cloudLine: String = decommissioned ? "Decommissioned" : setup ?? "Cloud: \(state)"
+        // The access point is up while the board has no network.
+        let wireLine = networkUp ? "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")" : "AP: \(accessPointSSID ?? "-")"
         let token = "Token: \(tokens.current().token)"
         let lines: [String]
         switch displayPage {
@@ -52,7 +63,7 @@ extension DeviceAgent {
             lines = [
                 hostname,
                 "IP: \(address)",
-                "ETH: \(board.macAddresses[.ethernet]?.description ?? "-")",
+                wireLine,
                 identity.map { "PID: \($0.productHex.productID)" } ?? "0x\(String(board.product.description.dropFirst(2)))",
                 identity.map { "UUID: \(DeviceUUID.format($0.uuid))" } ?? "Unknown UUID",
                 token,

@@ -95,7 +95,7 @@ extension DeviceAgent {
     }
 
     /// Logs `Factory reset` first, then: settings back to defaults (the cloud URL kept while registered), Wi-Fi
-    /// forgotten, the local backup and its sidecar removed. The identity, keys, registration, logs and the cloud
+    /// forgotten (a Wi-Fi board boots into field provisioning), the local backup and its sidecar removed. The identity, keys, registration, logs and the cloud
     /// backup stay.
     func factoryReset(trigger: String) async throws(AgentFailure) {
         guard !decommissioned else { throw .decommissioned }
@@ -110,6 +110,7 @@ extension DeviceAgent {
         try await offload { () throws(HardwareError) in
             _ = try LocalBackup(partition: partition).delete()
             try partition.remove(ConfigStore.refused)
+            try partition.remove(Files.provisioning)
         }
         displayPage = .status
     }

@@ -54,6 +54,7 @@ extension DeviceAgent {
     public func register(key: String?, url: String?, force: Bool = false) async throws(AgentFailure) {
         let identity = try requireIdentity()
         guard !decommissioned else { throw .decommissioned }
+        guard networkUp else { throw .provisioningRefused("The device has no network: provision its Wi-Fi first (PUT /api/provisioning)") }
         guard clockSynchronized else { throw .clockNotSynchronized }
         guard let key, key.count == 6 else { throw .invalidInput(WireError.registrationKeyHeader.message) }
         if let url, let problem = DeviceConfig.cloudURLProblem(url, allowInsecure: configuration.allowInsecureCloud), !url.isEmpty {
@@ -122,8 +123,7 @@ extension DeviceAgent {
         var attempt = startWithDelay ? 1 : 0
         while !Task.isCancelled {
             if attempt > 0 {
-                let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1)
-                do { try await clock.sleep(for: delay, on: .registrationRetry) } catch { return }
+                do { try await clock.sleep(for: retryDelay(attempt: attempt), on: .registrationRetry) } catch { return }
             }
             attempt += 1
             // The out-of-band probe: a device the cloud already knows is done, and no key is spent.
@@ -218,15 +218,14 @@ extension DeviceAgent {
     public var registrationPending: Bool { board.config.exists(Files.pendingRegistration) }
 
     func pendingRegistration() async -> PendingRegistration? {
-        guard let sealed = try? board.config.read(Files.pendingRegistration) else { return nil }
-        guard let key = try? board.deriveKey(.configfs), let plain = try? FFCEContainer.open(sealed, using: key),
-            let pending = try? JSONDecoder().decode(PendingRegistration.self, from: plain)
-        else {
+        switch readSealed(PendingRegistration.self, from: Files.pendingRegistration) {
+        case .absent: return nil
+        case .value(let pending): return pending
+        case .unreadable:
             logger.error("the pending-registration marker is unreadable; removing it")
             await removePending()
             return nil
         }
-        return pending
     }
 
     func removePending() async {

@@ -63,8 +63,7 @@ extension DeviceAgent {
         var attempt = 0
         while !Task.isCancelled {
             if attempt > 0 {
-                let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1)
-                do { try await clock.sleep(for: delay, on: .registrationRetry) } catch { return }
+                do { try await clock.sleep(for: retryDelay(attempt: attempt), on: .registrationRetry) } catch { return }
             }
             attempt += 1
             zeroTouch.attempts = attempt
@@ -107,7 +106,7 @@ extension DeviceAgent {
     }
 
     private func enrollOnce(identity: IdentityBlock, root: String) async -> EnrollmentRound {
-        guard board.cloudReachable else { return .retry("Cloud unreachable") }
+        guard cloud.reachable else { return .retry("Cloud unreachable") }
         let key: P256.Signing.PrivateKey
         let body: Data
         do {

@@ -14,6 +14,9 @@ public actor DeviceAgent {
         static let decommissioned = "decommissioned.json"
         /// The ids and results of the actions this device finished.
         static let finishedActions = "actions-done.json"
+        /// Field provisioning's step in progress (or its failure), sealed: it holds the Wi-Fi password and the claim
+        /// token until they are used.
+        static let provisioning = "provisioning.json"
     }
 
     /// What the session loop is told to do next.
@@ -44,6 +47,10 @@ public actor DeviceAgent {
     var registering = false
     /// Zero-touch enrollment (lifecycle §6) as `GET /api/zero-touch` shows it.
     public internal(set) var zeroTouch = ZeroTouchStatus()
+    /// Field provisioning (lifecycle §7) as `GET /api/provisioning` shows it.
+    public internal(set) var provisioning = ProvisioningStatus()
+    /// The board has a network: it is wired, or it joined its Wi-Fi this session.
+    public internal(set) var networkUp = true
 
     /// The commands of the booted session, consumed by `runSession()`; nil before the first boot.
     var commands: (stream: AsyncStream<SessionCommand>, continuation: AsyncStream<SessionCommand>.Continuation)?
@@ -109,6 +116,12 @@ public actor DeviceAgent {
         start(job)
     }
 
+    /// The wait before retry `attempt` (from 1) of work the cloud has not answered: capped exponential backoff with
+    /// jitter.
+    func retryDelay(attempt: Int) -> Double {
+        min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1)
+    }
+
     /// The burned identity; nil while blank.
     public func identity() throws(AgentFailure) -> IdentityBlock? {
         do { return try board.identity() } catch { throw .hardware(error) }
@@ -134,7 +147,7 @@ public actor DeviceAgent {
 
     /// The calls to the cloud, with this session's board.
     var cloud: DeviceCloud {
-        DeviceCloud(board: board, signature: configuration.signature, applicationVersion: firmwareVersion, clock: clock)
+        DeviceCloud(board: board, signature: configuration.signature, applicationVersion: firmwareVersion, clock: clock, online: networkUp)
     }
 
     /// The version of the firmware running: the flashed one (`ember device flash`), else the agent's.

@@ -7,6 +7,8 @@ public enum Schedule: String, Sendable, CaseIterable {
     case tokenRotation = "token-rotation"
     /// The backoff between retries of a pending registration.
     case registrationRetry = "registration-retry"
+    /// The backoff between retries of a field-provisioning step the cloud has not answered.
+    case provisioningRetry = "provisioning-retry"
     /// The automatic cloud backup.
     case backup
     /// The simulated NTP sync.

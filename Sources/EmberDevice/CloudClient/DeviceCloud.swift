@@ -20,6 +20,11 @@ struct DeviceCloud: Sendable {
     let applicationVersion: String
     let clock: any DeviceClock
     var timeoutSeconds: Int64 = 10
+    /// The board has a network (false for a Wi-Fi board that has not joined one).
+    var online = true
+
+    /// Whether a call can leave the board: it has a network and the path to the cloud is up.
+    var reachable: Bool { online && board.cloudReachable }
 
     /// The outcome of a registration request.
     enum Registration: Equatable {
@@ -58,7 +63,7 @@ struct DeviceCloud: Sendable {
 
     /// Why the cloud at `root` cannot be reached (nil: it answered, whatever the status) — the factory test's check.
     func reachabilityProblem(root: String) async -> String? {
-        guard board.cloudReachable else { return "the network path to the cloud is down" }
+        guard reachable else { return "the network path to the cloud is down" }
         do {
             _ = try await client(root, timeout: .seconds(5)).send(.GET, "/health")
             return nil
@@ -110,7 +115,7 @@ struct DeviceCloud: Sendable {
         root: String,
         manufacturing: ManufacturingFields = ManufacturingFields()
     ) async throws(HardwareError) -> Registration {
-        guard board.cloudReachable else { return .unavailable("Cloud unreachable") }
+        guard reachable else { return .unavailable("Cloud unreachable") }
         let body = try registrationBody(identity: identity, manufacturing: manufacturing)
         do {
             let reply = try await client(root).register(body, key: key)
@@ -158,7 +163,7 @@ struct DeviceCloud: Sendable {
         key: SigningIdentity? = nil,
         nonce: Data? = nil
     ) async throws(Failure) -> RegistryClient.Reply {
-        guard board.cloudReachable else { throw .unreachable }
+        guard reachable else { throw .unreachable }
         let signature: RequestSigner.Headers
         do {
             signature = try sign(identity: identity, method: method.rawValue, path: path, body: body, key: key, nonce: nonce)

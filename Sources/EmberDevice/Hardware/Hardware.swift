@@ -41,8 +41,13 @@ public protocol Hardware: Sendable {
     func synchronizeClock(_ clock: any DeviceClock, servers: [String]) async -> Bool
     /// Free heap and PSRAM now, in bytes.
     func memory() -> MemoryStatus
-    /// Whether the network path to the cloud is up.
+    /// Whether the network path to the cloud is up (once the board has a network: wired, or Wi-Fi joined).
     var cloudReachable: Bool { get }
+    /// The board reaches the network only over Wi-Fi, which it must join first (field provisioning, lifecycle §7);
+    /// false for a wired board.
+    var usesWiFi: Bool { get }
+    /// Joins the Wi-Fi network `ssid` with `password` (nil for an open network).
+    func joinWiFi(ssid: String, password: String?) async -> WiFiJoin
     /// A named point where simulated power loss can be injected; real hardware does nothing.
     func checkpoint(_ point: PowerCheckpoint)
 }
@@ -81,10 +86,21 @@ public enum PowerCheckpoint: String, Sendable, Codable, CaseIterable {
     case rotationSubmitted = "rotation-submitted"
     /// The new key is the current one; the registry has not seen it used (it is still pending there).
     case rotationCurrent = "rotation-current"
+    /// Field provisioning: the registry bound the device to the account; the device has not recorded it yet.
+    case claimAccepted = "claim-accepted"
     /// A configuration change is complete in a temporary file; `settings.json` is still the old one.
     case configTemporaryWritten = "config-temporary-written"
     /// The new `settings.json` is in place; its last-known-good copy and history entry are not written yet.
     case configWritten = "config-written"
+}
+
+/// How joining a Wi-Fi network went.
+public enum WiFiJoin: Sendable, Equatable {
+    case joined
+    /// No network of that SSID is in range.
+    case notFound
+    /// The network refused the password.
+    case authenticationFailed
 }
 
 /// A network interface of the board, in FireFly's fixed order.

@@ -26,6 +26,10 @@ public struct BoardSummary: Encodable, Sendable {
     public var rotationPending: Bool
     public var lastCloudEvent: Event?
     public var faults: SimulatedBoard.Faults
+    /// The SSIDs of the simulated world's Wi-Fi networks (empty: a wired board); never their passwords.
+    public var wifiNetworks: [String]
+    /// The configured Wi-Fi network; nil when none is.
+    public var wifiSSID: String?
 
     enum CodingKeys: String, CodingKey {
         case folder, product
@@ -44,6 +48,8 @@ public struct BoardSummary: Encodable, Sendable {
         case rotationPending = "rotation_pending"
         case lastCloudEvent = "last_cloud_event"
         case faults
+        case wifiNetworks = "wifi_networks"
+        case wifiSSID = "wifi_ssid"
     }
 
     /// Reads the board's state from its files.
@@ -61,7 +67,10 @@ public struct BoardSummary: Encodable, Sendable {
         partitionTableMatches = DeviceAgent.partitionProblems(expected: expected, found: board.partitions).isEmpty
         var store = ConfigStore(partition: board.config, defaults: DeviceConfig(cloudURL: board.defaultCloudURL))
         store.allowInsecureCloud = true  // a tool looking at a board at rest shows what is there
-        cloudAPIRoot = store.peek().cloud
+        let config = store.peek()
+        cloudAPIRoot = config.cloud
+        wifiNetworks = (board.specification.wifiNetworks ?? [:]).keys.sorted()
+        wifiSSID = config.wifi.ssid.isEmpty ? nil : config.wifi.ssid
         firmwareVersion = board.firmwareVersion
         registrationPending = board.config.exists(DeviceAgent.Files.pendingRegistration)
         decommissioned = board.config.exists(DeviceAgent.Files.decommissioned)
@@ -82,6 +91,10 @@ public struct BoardSummary: Encodable, Sendable {
             "partitions   \(partitionTableMatches ? "match the catalog" : "DO NOT match the catalog")",
             "peripherals  \(offlinePeripherals.isEmpty ? "all online" : "offline: " + offlinePeripherals.joined(separator: ", "))",
             "cloud        \(cloudAPIRoot ?? "not configured")",
+            "network      "
+                + (wifiNetworks.isEmpty
+                    ? "wired"
+                    : "Wi-Fi \(wifiSSID ?? "not configured (field provisioning)"); in range: \(wifiNetworks.joined(separator: ", "))"),
             "firmware     \(firmwareVersion ?? "the agent's own version")",
             "registration \(registrationPending ? "pending (the agent resumes it at boot)" : "no registration pending")"
                 + (lastCloudEvent.map { "; last cloud event '\($0.text)' at \($0.time)" } ?? ""),

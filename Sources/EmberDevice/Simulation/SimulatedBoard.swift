@@ -28,6 +28,9 @@ public final class SimulatedBoard: Hardware {
         public var firmwareVersion: String?
         /// The firmware's built-in cloud URL (`ember device init --cloud`).
         public var defaultCloudURL: String?
+        /// The simulated world's Wi-Fi networks in range, SSID → password (`ember device init --wifi-network`). A
+        /// board with none is wired; one with any reaches the network only once it joined one of them.
+        public var wifiNetworks: [String: String]?
 
         enum CodingKeys: String, CodingKey {
             case productHex = "product_hex"
@@ -35,6 +38,7 @@ public final class SimulatedBoard: Hardware {
             case mcu, partitions, peripherals, faults
             case firmwareVersion = "firmware_version"
             case defaultCloudURL = "default_cloud_url"
+            case wifiNetworks = "wifi_networks"
         }
     }
 
@@ -91,7 +95,8 @@ public final class SimulatedBoard: Hardware {
         product: Product,
         in folder: URL,
         wrongPartitionTable: Bool = false,
-        defaultCloudURL: String? = nil
+        defaultCloudURL: String? = nil,
+        wifiNetworks: [String: String] = [:]
     ) throws -> SimulatedBoard {
         let board = folder.appendingPathComponent("board.json")
         guard !FileManager.default.fileExists(atPath: board.path) else {
@@ -111,7 +116,8 @@ public final class SimulatedBoard: Hardware {
             partitions: wrongPartitionTable ? Self.wrongTable(product.partitions) : product.partitions,
             peripherals: product.peripherals,
             faults: Faults(),
-            defaultCloudURL: defaultCloudURL
+            defaultCloudURL: defaultCloudURL,
+            wifiNetworks: wifiNetworks.isEmpty ? nil : wifiNetworks
         )
         try Self.save(specification, to: board)
         try AtomicFile.write(Data(EFuseImage().bytes), to: folder.appendingPathComponent("efuse.bin"))
@@ -273,6 +279,15 @@ public final class SimulatedBoard: Hardware {
     /// A heap that moves a little between calls, as on a running ESP32; PSRAM less the firmware's buffers.
     public func memory() -> MemoryStatus {
         MemoryStatus(freeHeap: 180_000 + Int.random(in: 0..<4_096), freePSRAM: mcu.psramSize - 1_310_720 + Int.random(in: 0..<4_096))
+    }
+
+    public var usesWiFi: Bool { !(specification.wifiNetworks ?? [:]).isEmpty }
+
+    /// The simulated world's networks, as `board.json` holds them now (a network added since boot is in range).
+    public func joinWiFi(ssid: String, password: String?) async -> WiFiJoin {
+        let current = (try? Data(contentsOf: boardFile)).flatMap { try? JSONDecoder().decode(Specification.self, from: $0) }
+        guard let expected = (current ?? specification).wifiNetworks?[ssid] else { return .notFound }
+        return expected == (password ?? "") ? .joined : .authenticationFailed
     }
 
     public func checkpoint(_ point: PowerCheckpoint) {
