@@ -42,6 +42,8 @@ extension DeviceCommand {
 
         func run() async throws {
             let link = try DeviceCommand.runningAgent(board)
+            let client = RegistryClient(baseURL: link.url, timeout: .seconds(10))
+            var seen = try await Self.events(client)
             let network = try DeviceCommand.wifiNetworks([wifi], option: "--wifi")[0]
             let request = ProvisioningRequest(
                 wifi: .init(ssid: network.ssid, password: network.password),
@@ -57,10 +59,15 @@ extension DeviceCommand {
                 expecting: 202
             )
             var last = try JSONDecoder().decode(ProvisioningStatus.self, from: reply.body)
-            print("Provisioning \(board.dir) on \(network.ssid): \(last.state.rawValue)")
-            let client = RegistryClient(baseURL: link.url, timeout: .seconds(10))
+            print("Provisioning \(board.dir) on \(network.ssid):")
             let deadline = Date().addingTimeInterval(timeout)
-            while last.state != .operational && last.state != .failed {
+            while true {
+                // Each step is an event on the board: print the new ones as they come.
+                let events = try await Self.events(client)
+                let start = seen.last.flatMap { marker in events.lastIndex(of: marker).map { $0 + 1 } } ?? 0
+                for event in events[min(start, events.count)...] { print("  \(event.text)") }
+                seen = events
+                if last.state == .operational || last.state == .failed { break }
                 guard Date() < deadline else {
                     throw CommandFailure(
                         description:
@@ -69,12 +76,16 @@ extension DeviceCommand {
                 }
                 try await Task.sleep(for: .milliseconds(200))
                 let answer = try await client.send(.GET, "/api/provisioning")
-                guard answer.status == 200, let status = try? JSONDecoder().decode(ProvisioningStatus.self, from: answer.body) else { continue }
-                if status.state != last.state { print("  \(status.state.rawValue)" + (status.error.map { ": \($0)" } ?? "")) }
-                last = status
+                if answer.status == 200, let status = try? JSONDecoder().decode(ProvisioningStatus.self, from: answer.body) { last = status }
             }
             guard last.state == .operational else { throw CommandFailure(description: "provisioning failed: \(last.error ?? "no reason given")") }
             print(claimToken == nil ? "Operational (not claimed: no claim token)." : "Operational and claimed for your account.")
+        }
+
+        /// The board's event log (`GET /api/events`, public).
+        static func events(_ client: RegistryClient) async throws -> [Event] {
+            let reply = try await client.send(.GET, "/api/events")
+            return (try? JSONDecoder().decode([Event].self, from: reply.body)) ?? []
         }
     }
 }

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -91,6 +92,18 @@ class Run:
             if os.path.exists(path):
                 print(f"--- {name} (last 40 lines)")
                 print("".join(open(path).readlines()[-40:]))
+
+
+def call(method, url, headers=None, body=None):
+    """One JSON request; returns (status, decoded body)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={**({"Content-Type": "application/json"} if data else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read().decode() or "null")
 
 
 def browser():
@@ -248,6 +261,54 @@ def main():
         driver.get(run.device + "/identity")
         wait_until(driver, lambda d: "/login" in d.current_url, message="a signed-out browser still sees HW-Reg pages")
         checks.append("hw-reg: signed out")
+
+        # Field provisioning: the board is shipped to a place with Wi-Fi. The user signs in to the console with a
+        # user token and mints a claim token; on the board's Wi-Fi setup page a wrong password fails, the right one
+        # brings the board up bound to the user's account.
+        status, account = call("POST", run.registry + "/accounts", {"Authorization": "Bearer " + TOKEN}, {"name": "alice"})
+        assert status == 201, account
+        made = subprocess.run([EMBER, "admin", "token", "create", "--name", "alice", "--role", "user", "--account", account["id"],
+                               "--database", "sqlite:" + os.path.join(run.folder, "registry.sqlite")], capture_output=True, text=True, check=True)
+        user_token = made.stdout.strip()
+        subprocess.run([EMBER, "device", "fault", "--dir", run.board, "--wifi-network", "Home=correct-horse"], check=True, capture_output=True)
+        assert call("POST", run.device + "/auth", {"visual-token": run.visual_token()})[0] == 204
+        assert call("POST", run.device + "/api/mcu/reboot", {"visual-token": run.visual_token()})[0] == 204
+        deadline = time.time() + 15
+        while call("GET", run.device + "/api/provisioning")[1].get("state") != "provisioning":
+            assert time.time() < deadline, "the shipped board did not come up in provisioning"
+            time.sleep(0.2)
+        driver.get(run.registry + "/console/login")
+        driver.find_element(By.ID, "token").send_keys(user_token)
+        driver.find_element(By.ID, "sign-in").click()
+        driver.find_element(By.LINK_TEXT, "Claim tokens").click()
+        driver.find_element(By.ID, "mint-claim-token").click()
+        claim = visible_text(driver, By.ID, "claim-token").strip()
+        assert re.fullmatch(r"[A-Z0-9]{8}", claim), claim
+        checks.append("console: a user mints a claim token")
+        shoot(driver, "console-claim-token")
+        driver.get(run.device + "/login")
+        driver.find_element(By.ID, "visual-token").send_keys(run.visual_token())
+        driver.find_element(By.ID, "sign-in").click()
+        wait_until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#peripherals tr .badge"), message="hardware page did not load")
+        driver.find_element(By.ID, "nav-provisioning").click()
+        wait_until(driver, lambda d: "provisioning" in d.find_element(By.ID, "provisioning-status").text, message="no provisioning state")
+        assert "FireFly-" in driver.find_element(By.ID, "provisioning-status").text
+        shoot(driver, "hwreg-provisioning")
+        driver.find_element(By.ID, "wifi-ssid").send_keys("Home")
+        driver.find_element(By.ID, "wifi-password").send_keys("wrong-horse")
+        driver.find_element(By.ID, "claim-token").send_keys(claim)
+        driver.find_element(By.ID, "provision-wifi").click()
+        wait_until(driver, lambda d: "WiFi authentication failed" in d.find_element(By.ID, "provisioning-status").text, message="the wrong password was not reported")
+        checks.append("hw-reg: a wrong Wi-Fi password fails with its reason")
+        driver.find_element(By.ID, "wifi-password").send_keys("correct-horse")
+        driver.find_element(By.ID, "provision-wifi").click()
+        wait_until(driver, lambda d: "operational" in d.find_element(By.ID, "provisioning-status").text, seconds=30, message="the board did not become operational")
+        wait_until(driver, lambda d: "Device claimed" in d.find_element(By.ID, "provisioning-steps").text, message="the steps are not listed")
+        checks.append("hw-reg: provisioned and claimed; the steps listed")
+        shoot(driver, "hwreg-provisioned")
+        driver.get(run.registry + "/console/devices")
+        assert uuid in driver.page_source, "the claimed device is in the user's console"
+        checks.append("console: the user sees the claimed device")
     except Exception:
         for check in checks:
             print("ok  ", check)

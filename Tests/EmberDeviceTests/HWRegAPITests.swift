@@ -83,7 +83,7 @@ import Testing
         try await TestDevice.with { device in
             let routes: [(HTTPRequest.Method, String)] = [
                 (.post, "/auth"), (.get, "/api/identity"), (.post, "/api/identity"), (.get, "/api/registration"),
-                (.post, "/api/registration"), (.post, "/api/mcu/reboot"), (.get, "/api/zero-touch"),
+                (.post, "/api/registration"), (.post, "/api/mcu/reboot"), (.get, "/api/zero-touch"), (.put, "/api/provisioning"),
             ]
             let stale = device.token
             device.clock.advance(by: 61)

@@ -24,6 +24,7 @@ struct HWRegUIController {
         ("/", "hardware", "Hardware"),
         ("/identity", "identity", "Identity"),
         ("/registration", "registration", "Registration"),
+        ("/provisioning", "provisioning", "Wi-Fi setup"),
         ("/events", "events", "Events"),
         ("/backups", "backup", "Backup"),
         ("/configuration", "config", "Configuration"),
@@ -47,7 +48,7 @@ struct HWRegUIController {
         ui.get("/ui/ember.css") { _, _ in HTMLPages.asset(HTMLPages.stylesheet, contentType: "text/css; charset=utf-8") }
         for (name, text) in [
             ("hwreg.js", EmbeddedResource.hwregJS), ("hwreg-setup.js", EmbeddedResource.hwregSetupJS),
-            ("hwreg-data.js", EmbeddedResource.hwregDataJS),
+            ("hwreg-data.js", EmbeddedResource.hwregDataJS), ("hwreg-field.js", EmbeddedResource.hwregFieldJS),
         ] {
             ui.get(RouterPath("/ui/" + name)) { _, _ in HTMLPages.asset(text, contentType: "text/javascript; charset=utf-8") }
         }
