@@ -53,16 +53,25 @@ struct ZeroTouchEndToEndTests {
     }
 
     /// Creates a board with `serial`'s onboarding files and the given cloud trust, starts it and burns an identity.
-    static func board(_ name: String, serial: String, folder: URL, cloud: String, trust: URL) async throws -> (Device, String) {
+    static func board(
+        _ name: String,
+        serial: String,
+        folder: URL,
+        cloud: String,
+        trust: URL,
+        extra: [String] = []
+    ) async throws -> (Device, String) {
         let board = folder.appendingPathComponent(name)
         try await run([
             "ca", "issue", "--ca", folder.appendingPathComponent("ca").path, "--serial", serial, "--out",
             folder.appendingPathComponent("\(name)-onboarding").path,
         ])
-        try await run([
-            "device", "init", "--product", "FFC0806-2305", "--dir", board.path, "--cloud", cloud,
-            "--onboarding", folder.appendingPathComponent("\(name)-onboarding").path, "--root-certificate", trust.path,
-        ])
+        try await run(
+            [
+                "device", "init", "--product", "FFC0806-2305", "--dir", board.path, "--cloud", cloud,
+                "--onboarding", folder.appendingPathComponent("\(name)-onboarding").path, "--root-certificate", trust.path,
+            ] + extra
+        )
         let device = try await Device.start(board: board, folder: folder, cloud: cloud, create: false)
         return (device, try await device.provision())
     }
@@ -86,6 +95,49 @@ struct ZeroTouchEndToEndTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         return try await condition()
+    }
+
+    @Test func aWiFiBoardEnrollsOnceTheUserGivesItANetwork() async throws {
+        try await withTemporaryFolder { folder in
+            try await Self.run(["ca", "init", "--dir", folder.appendingPathComponent("ca").path])
+            let tls = try Self.serverTLS(in: folder, name: "registry")
+            let cloud = try await EmberProcess(
+                database: "sqlite:\(folder.path)/ember.sqlite",
+                folder: folder,
+                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
+                arguments: ["--tls-cert", tls.certificate.path, "--tls-key", tls.key.path]
+            )
+            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap, http: try TrustedHTTP.client(rootFile: tls.root.path))
+            _ = try await admin.addOnboardingRoot(
+                pem: try String(contentsOf: folder.appendingPathComponent("ca/onboarding-root.cert.pem"), encoding: .utf8)
+            )
+            let (device, uuid) = try await Self.board(
+                "board",
+                serial: "SN-E2E-W",
+                folder: folder,
+                cloud: cloud.baseURL,
+                trust: tls.root,
+                extra: ["--wifi-network", "Site=site-password"]
+            )
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.zeroTouch(device)["attempts"] as? Int == 0, "no network: no enrollment round")
+            let started = try await device.call(.PUT, "/api/provisioning", json: #"{"wifi":{"ssid":"Site","password":"site-password"}}"#)
+            #expect(started.status == 202, "the onboarding server is the default cloud: \(started.message)")
+            let waiting = try await Self.waitUntil(20) {
+                let reply = try await device.client.send(.GET, "/api/provisioning")
+                return String(decoding: reply.body, as: UTF8.self).contains("Device not pre-registered")
+            }
+            #expect(waiting, "validating shows the registry's answer while the serial is not pre-registered")
+            _ = try await admin.preregister(PreregistrationRequest(serial: "SN-E2E-W"))
+            try await Self.waitForZeroTouch(device, "state", "enrolled")
+            #expect(
+                try await Self.waitUntil(20) {
+                    let reply = try await device.client.send(.GET, "/api/provisioning")
+                    return String(decoding: reply.body, as: UTF8.self).contains(#""state":"operational""#)
+                }
+            )
+            #expect(try await admin.device(uuid).registeredBy == "onboarding:SN-E2E-W")
+        }
     }
 
     @Test func aBoardEnrollsByItselfOverHTTPSOnceItsSerialIsPreregistered() async throws {

@@ -31,8 +31,12 @@ extension DeviceAgent {
         return "FireFly-" + (board.macAddresses[.wifi]?.bytes.suffix(2).map { String(format: "%02X", $0) }.joined() ?? "0000")
     }
 
-    /// `GET /api/provisioning`.
-    public func provisioningStatus() -> ProvisioningStatus { provisioning }
+    /// `GET /api/provisioning`; while a zero-touch board waits for its enrollment, the registry's last answer.
+    public func provisioningStatus() -> ProvisioningStatus {
+        var status = provisioning
+        if status.state == .validating, status.error == nil, zeroTouch.state == .enrolling { status.error = zeroTouch.message }
+        return status
+    }
 
     /// At boot: a wired board has its network; a Wi-Fi board has none until it joins.
     func resetNetwork() {
@@ -88,7 +92,7 @@ extension DeviceAgent {
             throw .provisioningRefused("The device is operational; change its Wi-Fi in the configuration, or factory-reset it to provision again")
         }
         let fields = try request.validated(allowInsecureCloud: configuration.allowInsecureCloud)
-        guard let cloud = fields.cloudURL ?? cloudRoot() else {
+        guard let cloud = fields.cloudURL ?? cloudRoot() ?? onboardingServer else {
             throw .invalidInput("Field cloud_url is required: this device has no cloud configured")
         }
         let record = ProvisioningRecord(
@@ -124,7 +128,18 @@ extension DeviceAgent {
             return
         }
         await step(.validating, &record)
-        guard await validate(identity: identity, root: root), !Task.isCancelled else { return }
+        if zeroTouchPending {
+            // A zero-touch board enrolls now that it has a network: retried until the registry enrolls it.
+            zeroTouch.state = .enrolling
+            await enroll(identity: identity, root: root)
+            guard !Task.isCancelled else { return }
+            guard case .known(registered: true, _, _) = registration else {
+                await failProvisioning("Zero-touch failed: \(zeroTouch.message ?? "the registry did not enroll the device")")
+                return
+            }
+        } else {
+            guard await validate(identity: identity, root: root), !Task.isCancelled else { return }
+        }
         if let token = record.claimToken {
             await step(.claiming, &record)
             guard await claim(token, identity: identity, root: root), !Task.isCancelled else { return }

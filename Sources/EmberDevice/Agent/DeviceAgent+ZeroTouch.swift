@@ -16,6 +16,12 @@ extension DeviceAgent {
             && !board.config.exists(OnboardingFiles.deviceCertificate)
     }
 
+    /// The cloud URL the factory put beside the onboarding files (EVE's `server`); nil when there is none.
+    var onboardingServer: String? {
+        let server = (try? board.config.read(OnboardingFiles.server)).map { String(decoding: $0, as: UTF8.self) }
+        return server.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// `GET /api/zero-touch`: the enrollment, or `enrolled` with the saved certificate, or `off`.
     public func zeroTouchStatus() -> ZeroTouchStatus {
         var status = zeroTouch
@@ -39,8 +45,7 @@ extension DeviceAgent {
     /// Starts the enrollment when it is due; false when the board registers by key instead.
     func startZeroTouch(identity: IdentityBlock) async -> Bool {
         guard zeroTouchPending, !decommissioned else { return false }
-        let server = (try? board.config.read(OnboardingFiles.server)).map { String(decoding: $0, as: UTF8.self) }
-        guard let root = cloudRoot() ?? server?.trimmingCharacters(in: .whitespacesAndNewlines), !root.isEmpty else {
+        guard let root = cloudRoot() ?? onboardingServer else {
             zeroTouch.state = .failed
             zeroTouch.message = "No cloud configured: the config partition has no server file"
             event(.error, "Zero-touch failed")
