@@ -172,31 +172,55 @@ extension SQLStore {
     }
 
     public func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential? {
-        try await provider.read { db in
-            let open: SQLQueryString =
-                countingOpenActions
-                ? """
-                , EXISTS (SELECT 1 FROM device_actions a WHERE a.uuid = d.uuid AND a.state IN ('pending', 'delivered')) AS open_actions
-                """
-                : ""
-            let rows = try await db.raw(
-                """
-                SELECT d.decommissioned_at, d.signs_v2_since, d.product_id, d.product_hex, d.device_class, d.registration_date,
-                d.registering_application, d.registering_version, k.epoch, k.public_key, k.state\(open)
-                FROM devices d JOIN device_keys k ON k.uuid = d.uuid AND k.state <> 'retired' WHERE d.uuid = \(bind: uuid)
-                ORDER BY k.epoch
-                """
-            ).all()
-            guard let row = rows.first else { return nil }
+        var credential = try await credentials.submit(uuid)
+        if !countingOpenActions { credential?.hasOpenActions = nil }
+        return credential
+    }
+
+    /// The credentials of `uuids` (distinct) in one statement: the devices' keys that are not retired, their status, and
+    /// whether actions wait for them. Devices the registry does not know are missing from the answer.
+    static func deviceCredentials(_ uuids: [String], on db: any SQLDatabase) async throws -> [String: DeviceCredential] {
+        guard !uuids.isEmpty else { return [:] }
+        let rows = try await db.select()
+            .columns(
+                [
+                    "uuid", "decommissioned_at", "signs_v2_since", "product_id", "product_hex", "device_class", "registration_date",
+                    "registering_application", "registering_version",
+                ].map { SQLColumn($0, table: "d") } + ["epoch", "public_key", "state"].map { SQLColumn($0, table: "k") }
+            )
+            .column(
+                SQLAlias(
+                    SQLRaw("EXISTS (SELECT 1 FROM device_actions a WHERE a.uuid = d.uuid AND a.state IN ('pending', 'delivered'))"),
+                    as: SQLIdentifier("open_actions")
+                )
+            )
+            .from(SQLAlias(SQLIdentifier("devices"), as: SQLIdentifier("d")))
+            .join(
+                SQLAlias(SQLIdentifier("device_keys"), as: SQLIdentifier("k")),
+                on: SQLBinaryExpression(
+                    SQLBinaryExpression(SQLColumn("uuid", table: "k"), .equal, SQLColumn("uuid", table: "d")),
+                    .and,
+                    SQLBinaryExpression(SQLColumn("state", table: "k"), .notEqual, SQLLiteral.string(KeyState.retired.rawValue))
+                )
+            )
+            .where(SQLColumn("uuid", table: "d"), .in, SQLGroupExpression(uuids.map { SQLBind($0) }))
+            .orderBy(SQLColumn("epoch", table: "k"))
+            .all()
+        var credentials: [String: DeviceCredential] = [:]
+        for row in rows {
+            let uuid = try row.decode(column: "uuid", as: String.self)
+            let key = DeviceCredential.Key(
+                epoch: try row.decode(column: "epoch", as: Int.self),
+                publicKey: try row.decode(column: "public_key", as: String.self),
+                pending: try row.decode(column: "state", as: String.self) == KeyState.pending.rawValue
+            )
+            if credentials[uuid] != nil {
+                credentials[uuid]?.keys.append(key)
+                continue
+            }
             var credential = DeviceCredential(
                 uuid: uuid,
-                keys: try rows.map {
-                    DeviceCredential.Key(
-                        epoch: try $0.decode(column: "epoch", as: Int.self),
-                        publicKey: try $0.decode(column: "public_key", as: String.self),
-                        pending: try $0.decode(column: "state", as: String.self) == KeyState.pending.rawValue
-                    )
-                },
+                keys: [key],
                 decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self),
                 productID: try row.decode(column: "product_id", as: String.self),
                 productHex: try row.decode(column: "product_hex", as: String.self),
@@ -206,9 +230,10 @@ extension SQLStore {
                 registeringVersion: try row.decode(column: "registering_version", as: String.self)
             )
             credential.signsV2Since = try row.decode(column: "signs_v2_since", as: Int64?.self)
-            if countingOpenActions { credential.hasOpenActions = try row.decode(column: "open_actions", as: Bool.self) }
-            return credential
+            credential.hasOpenActions = try row.decode(column: "open_actions", as: Bool.self)
+            credentials[uuid] = credential
         }
+        return credentials
     }
 
     public func markSignsV2(uuid: String, at: Int64) async throws {

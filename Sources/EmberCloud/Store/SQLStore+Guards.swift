@@ -6,8 +6,38 @@ extension SQLStore {
     public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
         // SQLite has one writer: concurrent requests share its transactions (and fsyncs). PostgreSQL writes each on
         // its own pooled connection, in parallel.
-        if let nonces { return try await nonces.record(device: device, nonce: nonce, expiresAt: expiresAt, now: now) }
+        if let nonces { return try await nonces.submit(SeenNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now)) }
         return try await provider.write { db in try await Self.recordNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now, on: db) }
+    }
+
+    /// One batch of nonces in one statement: whether each is fresh. A nonce repeated within the batch is fresh only the
+    /// first time; the earliest clock of the batch decides what has expired, so no nonce is given up early.
+    static func recordNonces(_ batch: [SeenNonce], on provider: any DatabaseProvider) async throws -> [Bool] {
+        var firsts: [SeenNonce] = []
+        var seen = Set<SeenNonce>()
+        for nonce in batch where seen.insert(nonce).inserted { firsts.append(nonce) }
+        let rows = firsts
+        let now = batch.map(\.now).min() ?? 0
+        let fresh = try await provider.write { db in try await recordNonces(rows, now: now, on: db) }
+        var answered = Set<SeenNonce>()
+        return batch.map { fresh.contains($0) && answered.insert($0).inserted }
+    }
+
+    /// One statement records many nonces (none repeated): a new row, or an expired one taken over, is returned; a live
+    /// one is not. Returns the fresh ones.
+    static func recordNonces(_ nonces: [SeenNonce], now: Int64, on db: any SQLDatabase) async throws -> Set<SeenNonce> {
+        guard !nonces.isEmpty else { return [] }
+        let rows = try await db.insert(into: "seen_nonces").columns("device", "nonce", "expires_at")
+            .rows(nonces.map { [SQLBind($0.device), SQLBind($0.nonce), SQLBind($0.expiresAt)] as [any SQLExpression] })
+            .onConflict(with: ["device", "nonce"]) { update in
+                update.set(excludedValueOf: "expires_at").where(SQLColumn("expires_at", table: "seen_nonces"), .lessThan, SQLBind(now))
+            }
+            .returning("device", "nonce").all()
+        return Set(
+            try rows.map {
+                SeenNonce(device: try $0.decode(column: "device", as: String.self), nonce: try $0.decode(column: "nonce", as: String.self))
+            }
+        )
     }
 
     /// One statement decides: a new row, or an expired one taken over, returns a row; a live one does not.

@@ -5,12 +5,18 @@ import SQLKit
 /// The one `Store` implementation, over SQLKit; dialect differences live in `SQLDialectSpecifics`.
 public struct SQLStore: Store {
     let provider: any DatabaseProvider
-    /// Group commit of seen nonces, on SQLite.
-    let nonces: NonceBatcher?
+    /// Group commit of seen nonces, on SQLite (PostgreSQL writes each on its own pooled connection, in parallel).
+    let nonces: Coalescer<SeenNonce, Bool>?
+    /// Concurrent signed requests' credential reads, one statement per batch.
+    let credentials: Coalescer<String, DeviceCredential?>
 
     public init(provider: any DatabaseProvider) {
         self.provider = provider
-        self.nonces = provider.dialect == .sqlite ? NonceBatcher(provider: provider) : nil
+        self.nonces = provider.dialect == .sqlite ? Coalescer { try await Self.recordNonces($0, on: provider) } : nil
+        self.credentials = Coalescer { uuids in
+            let found = try await provider.read { db in try await Self.deviceCredentials(Array(Set(uuids)), on: db) }
+            return uuids.map { found[$0] }
+        }
     }
 
     public func migrate(now: Int64) async throws {
