@@ -11,6 +11,16 @@ extension RegistryClient {
         try decode(RegistrationKeyCreated.self, try await send(.POST, "/registration-keys"), expecting: 201)
     }
 
+    /// `POST /registration-keys` with `{"count": N}`: N keys (at most 1,000) in one request.
+    public func mintKeys(count: Int) async throws -> RegistrationKeysCreated {
+        let body = try JSONEncoder().encode(RegistrationKeyBatchRequest(count: count))
+        return try decode(
+            RegistrationKeysCreated.self,
+            try await send(.POST, "/registration-keys", headers: [("Content-Type", "application/json")], body: body),
+            expecting: 201
+        )
+    }
+
     /// `GET /registration-keys`: the caller's active keys.
     public func listKeys() async throws -> [RegistrationKeyInfo] {
         try decode(RegistrationKeyList.self, try await send(.GET, "/registration-keys"), expecting: 200).registrationKeys

@@ -6,7 +6,8 @@ import Foundation
 import NIOHTTP1
 import Synchronization
 
-/// `ember fleet provision`: mints a key per device through the admin API, registers it, appends it to the fleet file.
+/// `ember fleet provision`: mints keys through the admin API a thousand at a time, registers each device with one,
+/// appends it to the fleet file.
 public enum FleetProvisioning {
     public struct Options: Sendable {
         public var server: String
@@ -35,7 +36,7 @@ public enum FleetProvisioning {
         public var failed: Int
         public var seconds: Double
         public var devicesPerS: Double
-        /// Latency of one device: key mint + registration.
+        /// Latency of one device's registration (and, for one device in a thousand, the wait for the next keys).
         public var p50Ms: Double
         public var p99Ms: Double
         public var maxMs: Double
@@ -69,6 +70,7 @@ public enum FleetProvisioning {
             guard try await admin.send(.GET, "/registration-keys").status == 200 else {
                 throw FleetError("\(options.server) refused the admin token; pass a token with the operator or admin role")
             }
+            let supply = KeySupply(admin: admin, devices: options.devices)
             return await runWorkers(concurrency: options.concurrency, tally: tally, total: options.devices, progress: progress) {
                 while !stop.isStopped {
                     let index: Int = next.withLock { value in
@@ -80,9 +82,9 @@ public enum FleetProvisioning {
                     let partitions = (try? options.catalog.product(device.productHex).partitions) ?? SimulatedDevice.defaultPartitions
                     let start = DispatchTime.now().uptimeNanoseconds
                     do {
-                        let minted = try await admin.send(.POST, "/registration-keys")
-                        guard minted.status == 201, let key = try? JSONDecoder().decode(RegistrationKeyCreated.self, from: minted.body).key else {
-                            tally.failure("mint_status_\(minted.status)", status: minted.status)
+                        let key: String
+                        do { key = try await supply.next() } catch let error as RegistryClient.Failure {
+                            tally.failure("mint_status_\(error.status)", status: error.status)
                             continue
                         }
                         let reply = try await devices.register(try device.registrationBody(partitions: partitions), key: key)
@@ -120,5 +122,45 @@ public enum FleetProvisioning {
             stopped: stop.isStopped && done + failed < options.devices,
             out: options.out
         )
+    }
+}
+
+/// Registration keys minted a thousand at a time (`POST /registration-keys` with a count) and handed out one per
+/// device; never more than the fleet needs.
+actor KeySupply {
+    static let batch = RegistrationKeyBatchRequest.maximumCount
+    let admin: RegistryClient
+    private var unminted: Int
+    private var keys: [String] = []
+    private var refill: Task<Void, any Error>?
+
+    init(admin: RegistryClient, devices: Int) {
+        self.admin = admin
+        self.unminted = devices
+    }
+
+    /// The next unused key; the caller that finds none mints the next batch, the others wait for it.
+    func next() async throws -> String {
+        while true {
+            if let key = keys.popLast() { return key }
+            if let refill {
+                try await refill.value
+                continue
+            }
+            let count = min(Self.batch, max(unminted, 1))
+            let admin = self.admin
+            let task = Task { try await self.stock(admin.mintKeys(count: count).keys) }
+            refill = task
+            do { try await task.value } catch {
+                refill = nil
+                throw error
+            }
+        }
+    }
+
+    private func stock(_ minted: [String]) {
+        keys.append(contentsOf: minted)
+        unminted -= minted.count
+        refill = nil
     }
 }

@@ -10,7 +10,9 @@ struct Keys: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mint a key (6 characters, single use, expires after the TTL).")
+        static let configuration = CommandConfiguration(
+            abstract: "Mint a key (6 characters, single use, expires after the TTL), or --count keys in one request."
+        )
         @OptionGroup var options: ServerOptions
         @Option(help: "How many keys to mint.") var count = 1
 
@@ -19,10 +21,11 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
+            // One key the FireFly way; more in one request (one audit row).
             let created = try await options.call { client in
-                var keys: [RegistrationKeyCreated] = []
-                for _ in 0..<count { keys.append(try await client.mintKey()) }
-                return keys
+                guard count > 1 else { return [try await client.mintKey()] }
+                let batch = try await client.mintKeys(count: count)
+                return batch.keys.map { RegistrationKeyCreated(key: $0, expiresAt: batch.expiresAt) }
             }
             if options.json {
                 print(try JSONOutput.encode(count == 1 ? AnyEncodable(created[0]) : AnyEncodable(created)))

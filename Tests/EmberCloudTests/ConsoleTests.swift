@@ -141,6 +141,29 @@ struct ConsoleTests {
     }
 
     @Test(arguments: TestDatabase.all)
+    func aBatchOfKeysIsMintedFromTheKeysPage(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let session = try #require(try await Self.signIn(client, token: test.operatorToken).1)
+            let page = String(buffer: try await client.execute(uri: "/console/keys", method: .get, headers: session.headers).body)
+            #expect(page.contains(#"id="mint-count""#))
+            let minted = try await Self.post(client, "/console/keys", session, ["csrf": session.csrf, "count": "25"])
+            #expect(minted.status == .created)
+            let html = String(buffer: minted.body)
+            let keys = try #require(html.firstRange(of: #"readonly rows="12" cols="10" spellcheck="false">"#).map { html[$0.upperBound...] })
+                .prefix { $0 != "<" }.split(separator: "\n")
+            #expect(keys.count == 25 && html.contains("25 registration keys minted"), "\(html)")
+            let active = try await test.registry.keys.active(owner: "operator").map(\.key)
+            #expect(Set(active) == Set(keys.map(String.init)))
+            for bad in ["0", "1001", "many"] {
+                let refused = try await Self.post(client, "/console/keys", session, ["csrf": session.csrf, "count": bad])
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(String(buffer: refused.body).contains("Field count must be 1 to 1000"), "\(bad)")
+            }
+            #expect(try await test.registry.keys.active(owner: "operator").count == 25, "a refused batch mints nothing")
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
     func aSessionAfterSignOutOrRevocationGoesBackToSignIn(database: TestDatabase) async throws {
         try await TestRegistry.with(on: database) { test, client in
             let admin = try #require(try await Self.signIn(client, token: test.adminToken).1)

@@ -5,6 +5,7 @@ import EmberFleet
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import SQLKit
 import Testing
 
@@ -20,6 +21,49 @@ struct RegistrationKeyRouteTests {
             let created = try response.decode(RegistrationKeyCreated.self)
             #expect(created.key.count == 6 && created.key.utf8.allSatisfy { RegistrationKey.alphabet.contains($0) })
             #expect(created.expiresAt == test.clock.now() + 1_800)
+        }
+    }
+
+    @Test(arguments: TestDatabase.all)
+    func aThousandKeysAreMintedInOneRequestWithOneAuditRow(database: TestDatabase) async throws {
+        try await TestRegistry.with(on: database) { test, client in
+            let headers: HTTPFields = [.authorization: "Bearer \(test.operatorToken)", .contentType: "application/json"]
+            let response = try await client.execute(
+                uri: "/registration-keys",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: #"{"count":1000}"#)
+            )
+            #expect(response.status == .created)
+            let created = try response.decode(RegistrationKeysCreated.self)
+            #expect(created.keys.count == 1_000 && Set(created.keys).count == 1_000, "distinct keys")
+            #expect(created.expiresAt == test.clock.now() + 1_800)
+            #expect(created.keys.allSatisfy { $0.count == 6 && $0.utf8.allSatisfy { RegistrationKey.alphabet.contains($0) } })
+            let listed = try await client.get("/registration-keys", token: test.operatorToken).decode(RegistrationKeyList.self)
+            #expect(Set(listed.registrationKeys.map(\.key)) == Set(created.keys), "each one stored, sealed, for its minter")
+            #expect(try await client.register(SimulatedDevice(), key: created.keys[0]).status == .noContent)
+            #expect(try await client.register(SimulatedDevice(), key: created.keys[0]).status == .unauthorized, "single use")
+            #expect(try await client.register(SimulatedDevice(), key: created.keys[999]).status == .noContent)
+            let audit = try await test.store.auditEntries(AuditQuery(limit: 10, action: "key.minted"))
+            #expect(audit.count == 1 && audit[0].subject == "1000 keys", "\(audit)")
+
+            let bad: [(String, String?, HTTPResponse.Status, String)] = [
+                (#"{"count":0}"#, "application/json", .badRequest, "Field count must be 1 to 1000"),
+                (#"{"count":1001}"#, "application/json", .badRequest, "Field count must be 1 to 1000"),
+                (#"{"count":"ten"}"#, "application/json", .badRequest, ""),
+                (#"{}"#, "application/json", .badRequest, "Field count is required: how many keys to mint (1 to 1000)"),
+                (#"{"count":"#, "application/json", .badRequest, ""),
+                (#"count=5"#, "application/x-www-form-urlencoded", .unsupportedMediaType, "Content-Type must be application/json"),
+            ]
+            for (body, type, status, message) in bad {
+                var fields: HTTPFields = [.authorization: "Bearer \(test.operatorToken)"]
+                if let type { fields[.contentType] = type }
+                let refused = try await client.execute(uri: "/registration-keys", method: .post, headers: fields, body: ByteBuffer(string: body))
+                #expect(refused.status == status, "\(body)")
+                if !message.isEmpty { #expect(refused.message == message, "\(body): \(refused.message ?? "")") }
+            }
+            let after = try await client.get("/registration-keys", token: test.operatorToken).decode(RegistrationKeyList.self)
+            #expect(after.registrationKeys.count == 998, "a refused request mints nothing")
         }
     }
 

@@ -143,8 +143,32 @@ struct ConsoleController {
         return pages.page("console-keys", title: "Registration keys", section: "/console/keys", context: context, values: values)
     }
 
+    struct MintForm: Decodable {
+        var count: String?
+    }
+
+    /// One key, or (with the form's count above 1) a batch shown as a list to copy.
     @Sendable func mint(_ request: Request, context: AppRequestContext) async throws -> Response {
         let admin = try context.requireAdmin()
+        let form = try await ConsoleForm.require(MintForm.self, request, context: context)
+        let text = form.count?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !text.isEmpty && text != "1" {
+            let count: Int
+            do { count = try RegistrationKeyBatchRequest(count: Int(text) ?? 0).validated() } catch { throw RegistryError.badRequest(error.message) }
+            let batch = try await keys.mint(count: count, owner: admin.name, client: context.clientAddress)
+            let values: [String: Any] = [
+                "keys": batch.keys.joined(separator: "\n"), "count": count, "expires": ConsolePages.time(batch.expiresAt),
+                "expiresAt": batch.expiresAt, "ttl": ConsolePages.duration(batch.expiresAt - clock.now()),
+            ]
+            return pages.page(
+                "console-key-minted",
+                title: "Keys minted",
+                section: "/console/keys",
+                context: context,
+                values: values,
+                status: .created
+            )
+        }
         let created = try await keys.mint(owner: admin.name, client: context.clientAddress)
         context.logger.info("registration key minted", metadata: ["ember.key": "\(RegistrationKey.masked(created.key))"])
         let values: [String: Any] = [

@@ -48,8 +48,8 @@ public struct EmberMetrics: Sendable {
         Counter(label: "ember_backup_bytes_stored_total", factory: factory).increment(by: count)
     }
 
-    func keyMinted() {
-        Counter(label: "ember_registration_keys_minted_total", factory: factory).increment()
+    func keyMinted(count: Int = 1) {
+        Counter(label: "ember_registration_keys_minted_total", factory: factory).increment(by: count)
     }
 
     /// A refused device-signed request, by reason.

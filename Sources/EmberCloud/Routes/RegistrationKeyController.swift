@@ -1,6 +1,8 @@
 import EmberCore
+import Foundation
 import Hummingbird
 import Logging
+import NIOFoundationEssentialsCompat
 
 /// `/registration-keys`: mint, list and revoke the caller's keys (admin or operator).
 struct RegistrationKeyController {
@@ -12,11 +14,23 @@ struct RegistrationKeyController {
         group.delete("{key}", use: revoke)
     }
 
-    @Sendable func mint(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegistrationKeyCreated> {
+    /// One key (FireFly: no body), or `{"count": N}` keys at once.
+    @Sendable func mint(_ request: Request, context: AppRequestContext) async throws -> Response {
         let admin = try context.requireAdmin()
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        if body.readableBytes > 0 {
+            try requireJSON(request)
+            let count: Int
+            do { count = try WireDecoder.decode(RegistrationKeyBatchRequest.self, from: Data(buffer: body)).validated() } catch {
+                throw RegistryError.badRequest(error.message)
+            }
+            let created = try await keys.mint(count: count, owner: admin.name, client: context.clientAddress)
+            context.logger.info("registration keys minted", metadata: ["ember.keys": "\(count)"])
+            return try EditedResponse(status: .created, response: created).response(from: request, context: context)
+        }
         let created = try await keys.mint(owner: admin.name, client: context.clientAddress)
         context.logger.info("registration key minted", metadata: ["ember.key": "\(RegistrationKey.masked(created.key))"])
-        return EditedResponse(status: .created, response: created)
+        return try EditedResponse(status: .created, response: created).response(from: request, context: context)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> RegistrationKeyList {
@@ -31,3 +45,5 @@ struct RegistrationKeyController {
         return Response(status: .noContent)
     }
 }
+
+extension RegistrationKeysCreated: ResponseEncodable {}

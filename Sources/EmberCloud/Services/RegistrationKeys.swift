@@ -1,4 +1,5 @@
 import EmberCore
+import Synchronization
 
 /// Minting, listing and revoking registration keys for an admin or operator; keys rest sealed (`RegistrationKeySealer`).
 public struct RegistrationKeys: Sendable {
@@ -57,6 +58,36 @@ public struct RegistrationKeys: Sendable {
             }
         }
         throw RegistryError.conflict("Could not mint a unique registration key; try again")
+    }
+
+    /// Mints `count` keys at once (`POST /registration-keys` with `{"count": N}`), with one audit row.
+    func mint(count: Int, owner: String, client: String) async throws -> RegistrationKeysCreated {
+        let now = clock.now()
+        let (sealer, ttl) = (self.sealer, self.ttl)
+        // The plain keys exist only in this call: the store keeps their lookups and sealed forms.
+        let plain = Mutex<[String: String]>([:])
+        let audit = AuditEvent(
+            at: now,
+            by: AuditActor(actor: owner, client: client),
+            action: "key.minted",
+            subject: "\(count) keys",
+            detail: "expires at \(DeviceTimestamp(epochSeconds: now + ttl).text)"
+        )
+        let records = try await store.insertRegistrationKeys(
+            count: count,
+            generate: { wanted in
+                try (0..<wanted).map { _ in
+                    let key = RegistrationKey.generate()
+                    let lookup = sealer.lookup(key)
+                    plain.withLock { $0[lookup] = key }
+                    return RegistrationKeyRecord(key: lookup, sealed: try sealer.seal(key), createdBy: owner, generatedAt: now, expiresAt: now + ttl)
+                }
+            },
+            audit: audit
+        )
+        guard let records else { throw RegistryError.conflict("Could not mint \(count) unique registration keys; try again") }
+        metrics.keyMinted(count: count)
+        return RegistrationKeysCreated(keys: plain.withLock { keys in records.compactMap { keys[$0.key] } }, expiresAt: now + ttl)
     }
 
     /// `owner`'s active keys, opened, oldest first.

@@ -19,6 +19,38 @@ extension SQLStore {
         }
     }
 
+    public func insertRegistrationKeys(
+        count: Int,
+        generate: @Sendable (Int) throws -> [RegistrationKeyRecord],
+        audit: AuditEvent
+    ) async throws -> [RegistrationKeyRecord]? {
+        struct Incomplete: Error {}
+        do {
+            return try await provider.transaction { db in
+                var inserted: [RegistrationKeyRecord] = []
+                for _ in 0..<16 where inserted.count < count {
+                    var batch: [String: RegistrationKeyRecord] = [:]
+                    for record in try generate(count - inserted.count) { batch[record.key] = record }
+                    let stored = try await db.insert(into: "registration_keys")
+                        .columns("key", "sealed", "created_by", "generated_at", "expires_at")
+                        .rows(
+                            batch.values.map {
+                                [SQLBind($0.key), SQLBind($0.sealed), SQLBind($0.createdBy), SQLBind($0.generatedAt), SQLBind($0.expiresAt)]
+                                    as [any SQLExpression]
+                            }
+                        )
+                        .ignoringConflicts(with: "key").returning("key").all()
+                    for row in stored { if let record = batch[try row.decode(column: "key", as: String.self)] { inserted.append(record) } }
+                }
+                guard inserted.count == count else { throw Incomplete() }
+                try await insertAudit([audit], on: db)
+                return inserted
+            }
+        } catch is Incomplete {
+            return nil
+        }
+    }
+
     public func activeRegistrationKeys(createdBy: String, now: Int64) async throws -> [RegistrationKeyRecord] {
         try await provider.read { db in
             try await db.select().columns(Self.keyColumns)

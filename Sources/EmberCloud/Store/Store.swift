@@ -83,6 +83,13 @@ public protocol AdminTokenRepository: Sendable {
 public protocol RegistrationKeyRepository: Sendable {
     /// Stores a freshly minted key; false when the lookup is taken (mint another).
     func insertRegistrationKey(_ record: RegistrationKeyRecord, audit: AuditEvent) async throws -> Bool
+    /// Inserts `count` keys from `generate` (called again for as many as collided with stored keys) and the audit row
+    /// in one transaction; the records inserted, or nil when 16 rounds left keys missing (nothing is written).
+    func insertRegistrationKeys(
+        count: Int,
+        generate: @Sendable (Int) throws -> [RegistrationKeyRecord],
+        audit: AuditEvent
+    ) async throws -> [RegistrationKeyRecord]?
     /// The keys `createdBy` minted that are unspent, unrevoked and unexpired at `now`, oldest first.
     func activeRegistrationKeys(createdBy: String, now: Int64) async throws -> [RegistrationKeyRecord]
     /// Revokes one of `createdBy`'s active keys; false when it has no such key.

@@ -60,6 +60,40 @@ public struct RegistrationKeyInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /registration-keys` with a body: how many keys to mint at once (a fleet's worth, one audit row).
+public struct RegistrationKeyBatchRequest: Codable, Sendable {
+    /// The most keys one request mints.
+    public static let maximumCount = 1_000
+
+    public var count: Int?
+
+    public init(count: Int?) { self.count = count }
+
+    /// The count, or why it is refused.
+    public func validated() throws(WireError) -> Int {
+        guard let count else { throw WireError("Field count is required: how many keys to mint (1 to \(Self.maximumCount))") }
+        guard (1...Self.maximumCount).contains(count) else { throw WireError("Field count must be 1 to \(Self.maximumCount)") }
+        return count
+    }
+}
+
+/// `201` of `POST /registration-keys` with `{"count": N}`: the keys, all with one expiry.
+public struct RegistrationKeysCreated: Codable, Sendable, Equatable {
+    public var keys: [String]
+    /// Unix seconds.
+    public var expiresAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case keys
+        case expiresAt = "expires_at"
+    }
+
+    public init(keys: [String], expiresAt: Int64) {
+        self.keys = keys
+        self.expiresAt = expiresAt
+    }
+}
+
 /// `200` of `GET /registration-keys`.
 public struct RegistrationKeyList: Codable, Sendable, Equatable {
     public var registrationKeys: [RegistrationKeyInfo]
