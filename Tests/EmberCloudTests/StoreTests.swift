@@ -115,6 +115,50 @@ struct StoreTests {
         }
     }
 
+    /// Concurrent registrations share transactions on SQLite (group commit); each is still decided on its own: one
+    /// device per key, one key per device, the same device again is already registered, an expired key spends nothing.
+    @Test(arguments: TestDatabase.all)
+    func concurrentMixedRegistrationsAreEachDecidedOnce(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let now: Int64 = 1_767_225_600
+            let keys = (0..<60).map { String(format: "MIX%03d", $0) }
+            for (index, key) in keys.enumerated() {
+                _ = try await store.insertRegistrationKey(
+                    RegistrationKeyRecord(key: key, sealed: "", createdBy: "test", generatedAt: now, expiresAt: now + (index == 59 ? 0 : 60)),
+                    audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "MI****")
+                )
+            }
+            let twin = SimulatedDevice()
+            // 40 devices with their own keys; 10 devices racing for key 40; the twin with keys 41…45 (and again with 41);
+            // a device with the expired key 59.
+            var attempts: [(DeviceRegistration, String)] = []
+            for index in 0..<40 { attempts.append((try SimulatedDevice().registrationBody().validated(), keys[index])) }
+            for _ in 0..<10 { attempts.append((try SimulatedDevice().registrationBody().validated(), keys[40])) }
+            for index in [41, 42, 43, 44, 45, 41] { attempts.append((try twin.registrationBody().validated(), keys[index])) }
+            attempts.append((try SimulatedDevice().registrationBody().validated(), keys[59]))
+            let outcomes = try await withThrowingTaskGroup(of: (Int, RegistrationOutcome).self) { group in
+                for (index, (registration, key)) in attempts.enumerated() {
+                    group.addTask {
+                        (index, try await store.register(registration, key: .plain(key), now: now, by: AuditActor(actor: "d", client: "c")))
+                    }
+                }
+                return try await group.reduce(into: [Int: RegistrationOutcome]()) { $0[$1.0] = $1.1 }
+            }
+            #expect((0..<40).allSatisfy { outcomes[$0] == .registered }, "own keys all register")
+            #expect((40..<50).filter { outcomes[$0] == .registered }.count == 1, "one device per key")
+            #expect((40..<50).filter { outcomes[$0] == .invalidKey }.count == 9)
+            let twins = (50..<56).compactMap { outcomes[$0] }
+            #expect(twins.filter { $0 == .registered }.count == 1, "one key spent by the twin: \(twins)")
+            #expect(twins.allSatisfy { $0 == .registered || $0 == .alreadyRegistered }, "\(twins)")
+            #expect(outcomes[56] == .invalidKey, "expired")
+            #expect(try await store.registrationKey(keys[59])?.spentAt == nil)
+            let spent = try await (41...45).asyncCount { try await store.registrationKey(keys[$0])?.spentAt != nil }
+            #expect(spent == 1, "the twin's other keys stay unspent")
+            let audit = try await store.auditEntries(AuditQuery(limit: 200, action: "device.registered"))
+            #expect(audit.count == 42, "one audit row per stored device")
+        }
+    }
+
     @Test(arguments: TestDatabase.all)
     func anExpiredKeyIsNotSpent(database: TestDatabase) async throws {
         try await database.withStore { store in
@@ -147,5 +191,14 @@ struct StoreTests {
             }
             #expect(try await store.auditEntries(limit: 10, after: nil).isEmpty)
         }
+    }
+}
+
+extension Sequence {
+    /// How many elements satisfy an async predicate.
+    fileprivate func asyncCount(_ predicate: (Element) async throws -> Bool) async rethrows -> Int {
+        var count = 0
+        for element in self where try await predicate(element) { count += 1 }
+        return count
     }
 }

@@ -18,6 +18,9 @@ actor FailureLimiter {
     let maximumClients: Int
     private var attempts: [String: [Attempt]] = [:]
     private var expiries = ExpiryBuckets<String>()
+    /// Busy clients' attempts waiting for a turn, oldest first, each woken by a release or after `patience`.
+    private var waiting: [String: [(id: Int, continuation: CheckedContinuation<Void, Never>)]] = [:]
+    private var nextWaiter = 0
 
     init(limit: Int = 10, window: Int64 = 60, maximumClients: Int = 100_000) {
         self.limit = limit
@@ -57,13 +60,35 @@ actor FailureLimiter {
         attempts[client]?[index].failed = true
     }
 
-    /// Un-counts an attempt that did not fail.
+    /// Un-counts an attempt that did not fail, and hands its turn to the client's oldest waiting attempt.
     func release(client: String, id: AttemptID) {
         attempts[client]?.removeAll { $0.id == id }
         if attempts[client]?.isEmpty == true {
             attempts[client] = nil
             expiries.remove(client)
         }
+        if let first = waiting[client]?.first { wake(client, first.id) }
+    }
+
+    /// Waits until an attempt of `client` is released, or 50 ms (a release between the busy answer and this call
+    /// is then not waited for long).
+    func awaitTurn(client: String) async {
+        nextWaiter += 1
+        let id = nextWaiter
+        await withCheckedContinuation { continuation in
+            waiting[client, default: []].append((id, continuation))
+            Task {
+                try? await Task.sleep(for: .milliseconds(50))
+                self.wake(client, id)
+            }
+        }
+    }
+
+    private func wake(_ client: String, _ id: Int) {
+        guard let index = waiting[client]?.firstIndex(where: { $0.id == id }) else { return }
+        let waiter = waiting[client]!.remove(at: index)
+        if waiting[client]?.isEmpty == true { waiting[client] = nil }
+        waiter.continuation.resume()
     }
 
     /// Forgets the clients whose last attempt is older than the window.

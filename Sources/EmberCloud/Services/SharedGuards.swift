@@ -35,6 +35,8 @@ protocol FailureCounter: Sendable {
     func confirm(client: String, id: AttemptID) async throws
     /// Un-counts an attempt that did not fail.
     func release(client: String, id: AttemptID) async throws
+    /// Waits for a `busy` client's turn: until one of its attempts is decided, or a short while.
+    func awaitTurn(client: String) async
 }
 
 extension FailureCounter {
@@ -56,7 +58,7 @@ extension FailureCounter {
             case .blocked(let seconds): throw blocked(seconds)
             case .busy:
                 guard ContinuousClock.now < deadline else { throw blocked(1) }
-                try await Task.sleep(for: .milliseconds(10))
+                await awaitTurn(client: client)
             }
         }
         guard let id else { throw blocked(1) }
@@ -106,6 +108,11 @@ struct SharedFailureCounter: FailureCounter {
 
     func release(client: String, id: AttemptID) async throws {
         try await store.releaseRegistrationAttempt(attempt: id)
+    }
+
+    /// Another instance may decide the attempt: look again soon.
+    func awaitTurn(client: String) async {
+        try? await Task.sleep(for: .milliseconds(10))
     }
 }
 

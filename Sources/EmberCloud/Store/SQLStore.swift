@@ -9,10 +9,13 @@ public struct SQLStore: Store {
     let nonces: Coalescer<SeenNonce, Bool>?
     /// Concurrent signed requests' credential reads, one statement per batch.
     let credentials: Coalescer<String, DeviceCredential?>
+    /// Group commit of key registrations, on SQLite (PostgreSQL runs them in parallel on its pool).
+    let registrations: Coalescer<KeyRegistration, RegistrationOutcome?>?
 
     public init(provider: any DatabaseProvider) {
         self.provider = provider
         self.nonces = provider.dialect == .sqlite ? Coalescer { try await Self.recordNonces($0, on: provider) } : nil
+        self.registrations = provider.dialect == .sqlite ? Coalescer { try await Self.registerBatch($0, on: provider) } : nil
         self.credentials = Coalescer { uuids in
             let found = try await provider.read { db in try await Self.deviceCredentials(Array(Set(uuids)), on: db) }
             return uuids.map { found[$0] }
@@ -48,6 +51,10 @@ public struct SQLStore: Store {
     public var location: String { provider.location }
 
     func insertAudit(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
+        try await Self.insertAudit(events, on: db)
+    }
+
+    static func insertAudit(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
         try await db.insert(into: "audit_log").columns("at", "actor", "client", "action", "subject", "detail")
             .rows(
