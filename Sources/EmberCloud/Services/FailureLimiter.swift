@@ -18,8 +18,15 @@ actor FailureLimiter {
     let maximumClients: Int
     private var attempts: [String: [Attempt]] = [:]
     private var expiries = ExpiryBuckets<String>()
-    /// Busy clients' attempts waiting for a turn, oldest first, each woken by a release or after `patience`.
-    private var waiting: [String: [(id: Int, continuation: CheckedContinuation<Void, Never>)]] = [:]
+    /// A busy client's attempt waiting for its turn.
+    private struct Waiter {
+        let id: Int
+        let now: Int64
+        let continuation: CheckedContinuation<AttemptReservation, Never>
+    }
+
+    /// Busy clients' attempts, oldest first: a place that frees up is handed to the oldest, so none is overtaken.
+    private var waiting: [String: [Waiter]] = [:]
     private var nextWaiter = 0
 
     init(limit: Int = 10, window: Int64 = 60, maximumClients: Int = 100_000) {
@@ -54,41 +61,59 @@ actor FailureLimiter {
         return .granted(id)
     }
 
-    /// Records a reserved attempt as failed.
+    /// Records a reserved attempt as failed; waiting attempts learn whether the client is now blocked.
     func confirm(client: String, id: AttemptID) {
         guard let index = attempts[client]?.firstIndex(where: { $0.id == id }) else { return }
         attempts[client]?[index].failed = true
+        serveWaiting(client)
     }
 
-    /// Un-counts an attempt that did not fail, and hands its turn to the client's oldest waiting attempt.
+    /// Un-counts an attempt that did not fail, and hands its place to the client's oldest waiting attempt.
     func release(client: String, id: AttemptID) {
         attempts[client]?.removeAll { $0.id == id }
         if attempts[client]?.isEmpty == true {
             attempts[client] = nil
             expiries.remove(client)
         }
-        if let first = waiting[client]?.first { wake(client, first.id) }
+        serveWaiting(client)
     }
 
-    /// Waits until an attempt of `client` is released, or 50 ms (a release between the busy answer and this call
-    /// is then not waited for long).
-    func awaitTurn(client: String) async {
+    /// `reserve`, waiting in line while the client is busy: granted (or blocked) when a place frees up, `busy` after
+    /// `patience`.
+    func reserve(client: String, now: Int64, patience: Duration) async -> AttemptReservation {
+        if waiting[client] == nil {
+            let reservation = reserve(client: client, now: now)
+            if reservation != .busy { return reservation }
+        }
         nextWaiter += 1
         let id = nextWaiter
-        await withCheckedContinuation { continuation in
-            waiting[client, default: []].append((id, continuation))
+        return await withCheckedContinuation { continuation in
+            waiting[client, default: []].append(Waiter(id: id, now: now, continuation: continuation))
             Task {
-                try? await Task.sleep(for: .milliseconds(50))
-                self.wake(client, id)
+                try? await Task.sleep(for: patience)
+                self.giveUp(client, id)
             }
         }
     }
 
-    private func wake(_ client: String, _ id: Int) {
+    /// Grants the oldest waiting attempts as long as places are free (or tells them the client is blocked).
+    private func serveWaiting(_ client: String) {
+        while let first = waiting[client]?.first {
+            let reservation = reserve(client: client, now: first.now)
+            if reservation == .busy { return }
+            removeWaiter(client, at: 0).continuation.resume(returning: reservation)
+        }
+    }
+
+    private func giveUp(_ client: String, _ id: Int) {
         guard let index = waiting[client]?.firstIndex(where: { $0.id == id }) else { return }
+        removeWaiter(client, at: index).continuation.resume(returning: .busy)
+    }
+
+    private func removeWaiter(_ client: String, at index: Int) -> Waiter {
         let waiter = waiting[client]!.remove(at: index)
         if waiting[client]?.isEmpty == true { waiting[client] = nil }
-        waiter.continuation.resume()
+        return waiter
     }
 
     /// Forgets the clients whose last attempt is older than the window.

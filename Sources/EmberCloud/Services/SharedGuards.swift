@@ -35,8 +35,8 @@ protocol FailureCounter: Sendable {
     func confirm(client: String, id: AttemptID) async throws
     /// Un-counts an attempt that did not fail.
     func release(client: String, id: AttemptID) async throws
-    /// Waits for a `busy` client's turn: until one of its attempts is decided, or a short while.
-    func awaitTurn(client: String) async
+    /// Like `reserve`, but a busy client's attempt waits its turn, at most `patience` (then `busy`).
+    func reserve(client: String, now: Int64, patience: Duration) async throws -> AttemptReservation
 }
 
 extension FailureCounter {
@@ -50,18 +50,12 @@ extension FailureCounter {
         blocked: (Int64) -> any Error,
         _ judge: () async throws -> (result: T, failed: Bool)
     ) async throws -> T {
-        let deadline = ContinuousClock.now + patience
-        var id: AttemptID?
-        while id == nil {
-            switch try await reserve(client: client, now: now) {
-            case .granted(let granted): id = granted
-            case .blocked(let seconds): throw blocked(seconds)
-            case .busy:
-                guard ContinuousClock.now < deadline else { throw blocked(1) }
-                await awaitTurn(client: client)
-            }
+        let id: AttemptID
+        switch try await reserve(client: client, now: now, patience: patience) {
+        case .granted(let granted): id = granted
+        case .blocked(let seconds): throw blocked(seconds)
+        case .busy: throw blocked(1)
         }
-        guard let id else { throw blocked(1) }
         let outcome: (result: T, failed: Bool)
         do {
             outcome = try await judge()
@@ -110,9 +104,14 @@ struct SharedFailureCounter: FailureCounter {
         try await store.releaseRegistrationAttempt(attempt: id)
     }
 
-    /// Another instance may decide the attempt: look again soon.
-    func awaitTurn(client: String) async {
-        try? await Task.sleep(for: .milliseconds(10))
+    /// Another instance may decide an attempt in flight: look again every 10 ms.
+    func reserve(client: String, now: Int64, patience: Duration) async throws -> AttemptReservation {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let reservation = try await reserve(client: client, now: now)
+            guard reservation == .busy, ContinuousClock.now < deadline else { return reservation }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 }
 
