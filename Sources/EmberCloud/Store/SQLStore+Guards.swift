@@ -4,10 +4,8 @@ extension SQLStore {
     public var isShared: Bool { provider.dialect == .postgres }
 
     public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
-        // SQLite has one writer: concurrent requests share its transactions (and fsyncs). PostgreSQL writes each on
-        // its own pooled connection, in parallel.
-        if let nonces { return try await nonces.submit(SeenNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now)) }
-        return try await provider.write { db in try await Self.recordNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now, on: db) }
+        // Concurrent requests share one statement: on SQLite one commit and fsync, on PostgreSQL one round trip.
+        try await nonces.submit(SeenNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now))
     }
 
     /// One batch of nonces in one statement: whether each is fresh. A nonce repeated within the batch is fresh only the
@@ -38,17 +36,6 @@ extension SQLStore {
                 SeenNonce(device: try $0.decode(column: "device", as: String.self), nonce: try $0.decode(column: "nonce", as: String.self))
             }
         )
-    }
-
-    /// One statement decides: a new row, or an expired one taken over, returns a row; a live one does not.
-    static func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64, on db: any SQLDatabase) async throws -> Bool {
-        try await db.raw(
-            """
-            INSERT INTO seen_nonces (device, nonce, expires_at) VALUES (\(bind: device), \(bind: nonce), \(bind: expiresAt))
-            ON CONFLICT (device, nonce) DO UPDATE SET expires_at = excluded.expires_at
-            WHERE seen_nonces.expires_at < \(bind: now) RETURNING device
-            """
-        ).first() != nil
     }
 
     public func reserveRegistrationAttempt(

@@ -2,8 +2,8 @@ import EmberCore
 import Foundation
 import SQLKit
 
-/// Key registrations (FireFly's `POST /devices/register`): one transaction per registration, or on SQLite a batch of
-/// concurrent ones in one transaction of multi-row statements (`registerBatch`).
+/// Key registrations (FireFly's `POST /devices/register`): a batch of concurrent ones in one transaction of multi-row
+/// statements (`registerBatch`), and one transaction per registration for what a batch does not decide.
 extension SQLStore {
     static let registrationColumns = [
         "uuid", "product_id", "product_hex", "device_class", "public_key", "registering_application", "registering_version",
@@ -21,14 +21,15 @@ extension SQLStore {
     {
         let uuid = DeviceUUID.format(registration.uuid)
         let row = try DeviceRow(registration)
-        // SQLite: concurrent registrations share one transaction of multi-row statements (and one fsync). What the
+        // Concurrent registrations share one transaction of multi-row statements (one commit and fsync). What the
         // batch does not decide — a spent or unknown key, a device already there — is decided below, one by one.
         do {
-            if let registrations, let outcome = try await registrations.submit(KeyRegistration(row: row, key: key, now: now, actor: actor)) {
+            if let outcome = try await registrations.submit(KeyRegistration(row: row, key: key, now: now, actor: actor)) {
                 return outcome
             }
         } catch is ConcurrentRegistration {
-            // Another process wrote the same device meanwhile: the batch rolled back; decided one by one below.
+            // Another instance (or process) stored one of the batch's devices meanwhile: the batch rolled back, its keys
+            // unspent; each is decided one by one below.
         }
 
         // Another transaction may insert the same UUID with another key between our check and our insert (PostgreSQL

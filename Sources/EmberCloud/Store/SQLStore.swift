@@ -5,17 +5,18 @@ import SQLKit
 /// The one `Store` implementation, over SQLKit; dialect differences live in `SQLDialectSpecifics`.
 public struct SQLStore: Store {
     let provider: any DatabaseProvider
-    /// Group commit of seen nonces, on SQLite (PostgreSQL writes each on its own pooled connection, in parallel).
-    let nonces: Coalescer<SeenNonce, Bool>?
+    /// Group commit of seen nonces: one statement per batch of concurrent requests (on PostgreSQL per instance; the
+    /// shared table's primary key still decides across instances).
+    let nonces: Coalescer<SeenNonce, Bool>
     /// Concurrent signed requests' credential reads, one statement per batch.
     let credentials: Coalescer<String, DeviceCredential?>
-    /// Group commit of key registrations, on SQLite (PostgreSQL runs them in parallel on its pool).
-    let registrations: Coalescer<KeyRegistration, RegistrationOutcome?>?
+    /// Group commit of key registrations: concurrent ones share a transaction of multi-row statements.
+    let registrations: Coalescer<KeyRegistration, RegistrationOutcome?>
 
     public init(provider: any DatabaseProvider) {
         self.provider = provider
-        self.nonces = provider.dialect == .sqlite ? Coalescer { try await Self.recordNonces($0, on: provider) } : nil
-        self.registrations = provider.dialect == .sqlite ? Coalescer { try await Self.registerBatch($0, on: provider) } : nil
+        self.nonces = Coalescer { try await Self.recordNonces($0, on: provider) }
+        self.registrations = Coalescer { try await Self.registerBatch($0, on: provider) }
         self.credentials = Coalescer { uuids in
             let found = try await provider.read { db in try await Self.deviceCredentials(Array(Set(uuids)), on: db) }
             return uuids.map { found[$0] }
