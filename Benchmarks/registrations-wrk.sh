@@ -17,14 +17,8 @@ work=$(mktemp -d)
 port=18197
 trap '[ -n "${server:-}" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
-swift build -c release --product ember >/dev/null 2>&1
-ember=.build/release/ember
-database=${EMBER_BENCH_DATABASE:-sqlite:$work/ember.sqlite}
-token=$($ember admin token create --name "wrk-$RANDOM$RANDOM" --role admin --database "$database" 2>/dev/null)
-$ember serve --port $port --database "$database" --quiet ${EMBER_WRK_MANY_ADDRESSES:+--trusted-proxies 127.0.0.1/32} >"$work/server.log" 2>&1 &
-server=$!
-url=http://127.0.0.1:$port
-for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
+. Benchmarks/serve.sh
+start_ember_serve $port ${EMBER_WRK_MANY_ADDRESSES:+--trusted-proxies 127.0.0.1/32}
 
 requests=$((seconds * 6000))
 python3 - "$url" "$token" "$requests" "$work/reqs.txt" <<'PY'
@@ -42,8 +36,7 @@ public_key=$(python3 -c "import json,sys; print(json.load(open('$vectors'))['dev
 [ -n "${EMBER_BENCH_PERF:-}" ] && { perf record -F 499 -g -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
 EMBER_WRK_REQUESTS="$work/reqs.txt" EMBER_WRK_PUBLIC_KEY="$public_key" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/registrations.lua "$url"
 echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
-folder=$work
-python3 - "$folder" <<'PY'
+python3 - "$work" <<'PY'
 import os, sys, time
 path = os.path.join(sys.argv[1], "fsync-probe")
 fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)

@@ -19,14 +19,8 @@ if [ -n "${EMBER_BENCH_URL:-}" ]; then
     url=$EMBER_BENCH_URL
     token=$EMBER_BENCH_TOKEN
 else
-    swift build -c release --product ember >/dev/null
-    ember=.build/release/ember
-    database=${EMBER_BENCH_DATABASE:-sqlite:$work/ember.sqlite}
-    token=$($ember admin token create --name "wrk-$RANDOM$RANDOM" --role admin --database "$database" 2>/dev/null)
-    $ember serve --port $port --database "$database" --quiet >"$work/server.log" 2>&1 &
-    server=$!
-    url=http://127.0.0.1:$port
-    for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
+    . Benchmarks/serve.sh
+    start_ember_serve $port
 fi
 
 python3 - "$url" "$token" "$vectors" <<'PY'

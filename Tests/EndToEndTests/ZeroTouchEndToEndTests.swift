@@ -88,29 +88,31 @@ struct ZeroTouchEndToEndTests {
         #expect(reached, "\(key) never became \(expected): \(status)")
     }
 
-    static func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
+    static let waitUntil = LifecycleEndToEndTests.waitUntil
+
+    /// An onboarding CA in `folder/ca`, and `ember serve` over HTTPS trusting its root: (the registry, its TLS files,
+    /// an admin client that trusts the registry's TLS root).
+    static func httpsRegistry(
+        in folder: URL
+    ) async throws -> (cloud: EmberProcess, tls: (root: URL, certificate: URL, key: URL), admin: RegistryClient) {
+        try await run(["ca", "init", "--dir", folder.appendingPathComponent("ca").path])
+        let tls = try serverTLS(in: folder, name: "registry")
+        let cloud = try await EmberProcess(
+            database: "sqlite:\(folder.path)/ember.sqlite",
+            folder: folder,
+            environment: ["EMBER_BOOTSTRAP_TOKEN": bootstrap],
+            arguments: ["--tls-cert", tls.certificate.path, "--tls-key", tls.key.path]
+        )
+        let admin = RegistryClient(baseURL: cloud.baseURL, token: bootstrap, http: try TrustedHTTP.client(rootFile: tls.root.path))
+        _ = try await admin.addOnboardingRoot(
+            pem: try String(contentsOf: folder.appendingPathComponent("ca/onboarding-root.cert.pem"), encoding: .utf8)
+        )
+        return (cloud, tls, admin)
     }
 
     @Test func aWiFiBoardEnrollsOnceTheUserGivesItANetwork() async throws {
         try await withTemporaryFolder { folder in
-            try await Self.run(["ca", "init", "--dir", folder.appendingPathComponent("ca").path])
-            let tls = try Self.serverTLS(in: folder, name: "registry")
-            let cloud = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite",
-                folder: folder,
-                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
-                arguments: ["--tls-cert", tls.certificate.path, "--tls-key", tls.key.path]
-            )
-            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap, http: try TrustedHTTP.client(rootFile: tls.root.path))
-            _ = try await admin.addOnboardingRoot(
-                pem: try String(contentsOf: folder.appendingPathComponent("ca/onboarding-root.cert.pem"), encoding: .utf8)
-            )
+            let (cloud, tls, admin) = try await Self.httpsRegistry(in: folder)
             let (device, uuid) = try await Self.board(
                 "board",
                 serial: "SN-E2E-W",
@@ -142,18 +144,8 @@ struct ZeroTouchEndToEndTests {
 
     @Test func aBoardEnrollsByItselfOverHTTPSOnceItsSerialIsPreregistered() async throws {
         try await withTemporaryFolder { folder in
-            try await Self.run(["ca", "init", "--dir", folder.appendingPathComponent("ca").path])
-            let tls = try Self.serverTLS(in: folder, name: "registry")
-            let cloud = try await EmberProcess(
-                database: "sqlite:\(folder.path)/ember.sqlite",
-                folder: folder,
-                environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap],
-                arguments: ["--tls-cert", tls.certificate.path, "--tls-key", tls.key.path]
-            )
+            let (cloud, tls, admin) = try await Self.httpsRegistry(in: folder)
             #expect(cloud.scheme == "https")
-            let admin = RegistryClient(baseURL: cloud.baseURL, token: Self.bootstrap, http: try TrustedHTTP.client(rootFile: tls.root.path))
-            let root = try String(contentsOf: folder.appendingPathComponent("ca/onboarding-root.cert.pem"), encoding: .utf8)
-            _ = try await admin.addOnboardingRoot(pem: root)
 
             // Not pre-registered: the board keeps trying (403) without anyone touching it, and succeeds once it is.
             let (device, uuid) = try await Self.board("board", serial: "SN-E2E-1", folder: folder, cloud: cloud.baseURL, trust: tls.root)
