@@ -30,7 +30,12 @@ extension DeviceAgent {
 
     /// `FireFly-` and the last three bytes of the Wi-Fi MAC: the display's first line and the web UI's title.
     var hostname: String {
-        "FireFly-" + (board.macAddresses[.wifi]?.bytes.suffix(3).map { String(format: "%02X", $0) }.joined() ?? "000000")
+        "FireFly-" + wifiMACTail(bytes: 3)
+    }
+
+    /// The last `bytes` bytes of the Wi-Fi MAC in upper-case hex (zeros when the board has none).
+    func wifiMACTail(bytes: Int) -> String {
+        board.macAddresses[.wifi]?.bytes.suffix(bytes).map { String(format: "%02X", $0) }.joined() ?? String(repeating: "00", count: bytes)
     }
 
     func refreshDisplay() {

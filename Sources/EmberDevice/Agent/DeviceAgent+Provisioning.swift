@@ -28,7 +28,7 @@ extension DeviceAgent {
     /// `FireFly-` and the last 4 hex digits of the Wi-Fi MAC; nil on a wired board.
     var accessPointSSID: String? {
         guard board.usesWiFi else { return nil }
-        return "FireFly-" + (board.macAddresses[.wifi]?.bytes.suffix(2).map { String(format: "%02X", $0) }.joined() ?? "0000")
+        return "FireFly-" + wifiMACTail(bytes: 2)
     }
 
     /// `GET /api/provisioning`; while a zero-touch board waits for its enrollment, the registry's last answer.
