@@ -280,8 +280,8 @@ def main():
         driver.get(run.registry + "/console/login")
         driver.find_element(By.ID, "token").send_keys(user_token)
         driver.find_element(By.ID, "sign-in").click()
-        driver.find_element(By.LINK_TEXT, "Claim tokens").click()
-        driver.find_element(By.ID, "mint-claim-token").click()
+        wait.until(EC.element_to_be_clickable((By.LINK_TEXT, "Claim tokens"))).click()
+        wait.until(EC.element_to_be_clickable((By.ID, "mint-claim-token"))).click()
         claim = visible_text(driver, By.ID, "claim-token").strip()
         assert re.fullmatch(r"[A-Z0-9]{8}", claim), claim
         checks.append("console: a user mints a claim token")
