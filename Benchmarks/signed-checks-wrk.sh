@@ -4,6 +4,7 @@
 # Needs wrk and Python's cryptography (apt-get install wrk; pip install cryptography).
 # Usage: Benchmarks/signed-checks-wrk.sh [seconds=8] [connections=64]
 # EMBER_BENCH_DATABASE=postgres://… runs the server on PostgreSQL (an empty database) instead of a throwaway SQLite file.
+# EMBER_BENCH_PERF=file records a profile of the server (perf record -g) while wrk runs.
 # EMBER_BENCH_URL and EMBER_BENCH_TOKEN load a running deployment instead (e.g. deploy/local-cluster.sh behind nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ PY
 
 requests=$((seconds * 12000))
 python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$vectors"
+[ -n "${EMBER_BENCH_PERF:-}" ] && [ -n "$server" ] && { perf record -F 499 -g -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
 EMBER_WRK_REQUESTS="$work/reqs.txt" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url"
 [ -n "$server" ] && echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | awk -F: '/^\+F4/ {printf "openssl verify/s (1 core): %.0f; × %d cores = %.0f\n", $5, '"$(nproc)"', $5 * '"$(nproc)"'}'

@@ -31,6 +31,8 @@ public struct RegistryClient: Sendable {
     public let token: String?
     let http: HTTPClient
     let timeout: TimeAmount
+    /// The local address requests are sent from (a machine with several), or nil for the system's choice.
+    public var localAddress: String?
 
     /// The connection pool every client shares unless given another. It never follows a redirect: a request
     /// carries a bearer token or a device's signature, which must not go to wherever a `Location` points.
@@ -54,12 +56,20 @@ public struct RegistryClient: Sendable {
     public func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        request.localAddress = localAddress
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(data: body)) }
         let response = try await http.execute(request, timeout: timeout)
         let buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
         return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(buffer: buffer))
+    }
+
+    /// The same client, sending from `address` (nil: the system's choice).
+    public func sending(from address: String?) -> RegistryClient {
+        var client = self
+        client.localAddress = address
+        return client
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ reply: Reply, expecting status: Int) throws -> T {

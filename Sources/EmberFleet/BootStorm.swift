@@ -18,6 +18,8 @@ public enum BootStorm {
         public var backupKB: Int?
         /// The devices' wall clock, in epoch seconds (signatures are stamped with it).
         public var epochSeconds: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        /// Local addresses the workers send from, in turn (`SourceAddresses`); empty: the system's choice.
+        public var sourceAddresses: [String] = []
 
         public init(server: String, fleet: Fleet, concurrency: Int, duration: Double, signature: SignatureVersion, backupKB: Int?) {
             self.server = server
@@ -74,7 +76,8 @@ public enum BootStorm {
         let backup = options.backupKB.map { Data(repeating: UInt8(ascii: "x"), count: $0 * 1024) }
         let seconds = try await withHTTPClient(concurrency: options.concurrency) { http in
             let client = RegistryClient(baseURL: options.server, http: http)
-            return await runWorkers(concurrency: options.concurrency, tally: tally, total: nil, progress: progress) {
+            return await runWorkers(concurrency: options.concurrency, tally: tally, total: nil, progress: progress) { worker in
+                let client = client.sending(from: SourceAddresses.address(options.sourceAddresses, worker: worker))
                 while !stop.isStopped {
                     // Until the time is up, and every device has booted at least once.
                     let index: Int? = next.withLock { value in

@@ -19,6 +19,8 @@ public enum FleetProvisioning {
         public var products: [ProductHex]
         /// Where each product's partition table comes from, so a fleet of FFC3232 boards registers FFC3232 tables.
         public var catalog: ProductCatalog = .bundled
+        /// Local addresses the workers register from, in turn (`SourceAddresses`); empty: the system's choice.
+        public var sourceAddresses: [String] = []
 
         public init(server: String, token: String, devices: Int, concurrency: Int, out: String, products: [ProductHex]) {
             self.server = server
@@ -71,7 +73,8 @@ public enum FleetProvisioning {
                 throw FleetError("\(options.server) refused the admin token; pass a token with the operator or admin role")
             }
             let supply = KeySupply(admin: admin, devices: options.devices)
-            return await runWorkers(concurrency: options.concurrency, tally: tally, total: options.devices, progress: progress) {
+            return await runWorkers(concurrency: options.concurrency, tally: tally, total: options.devices, progress: progress) { worker in
+                let devices = devices.sending(from: SourceAddresses.address(options.sourceAddresses, worker: worker))
                 while !stop.isStopped {
                     let index: Int = next.withLock { value in
                         defer { value += 1 }

@@ -69,13 +69,14 @@ final class FleetTally: Sendable {
     }
 }
 
-/// Runs `worker` on `concurrency` tasks while reporting progress every half second; returns the elapsed seconds.
+/// Runs `worker` on `concurrency` tasks (each given its number) while reporting progress every half second; returns
+/// the elapsed seconds.
 func runWorkers(
     concurrency: Int,
     tally: FleetTally,
     total: Int?,
     progress: @escaping @Sendable (FleetProgress) -> Void,
-    _ worker: @escaping @Sendable () async -> Void
+    _ worker: @escaping @Sendable (Int) async -> Void
 ) async -> Double {
     let start = ContinuousClock.now
     func elapsed() -> Double {
@@ -90,7 +91,7 @@ func runWorkers(
                 progress(FleetProgress(done: done, failed: failed, total: total, elapsedSeconds: elapsed()))
             }
         }
-        for _ in 0..<concurrency { group.addTask { await worker() } }
+        for number in 0..<concurrency { group.addTask { await worker(number) } }
         await group.waitForAll()
         reporter.cancel()
     }
@@ -113,5 +114,50 @@ func withHTTPClient<T>(concurrency: Int, timeoutSeconds: Int64 = 30, _ body: (HT
     } catch {
         try? await http.shutdown()
         throw error
+    }
+}
+
+/// The local addresses a fleet's workers send from, handed out to the workers in turn, so a simulated fleet arrives
+/// from many addresses (factory lines, sites) as a real one does. Each value is an IP address of this machine (on
+/// Linux every 127.x.y.z is loopback) or an IPv4 range such as `127.0.0.2-127.0.0.33`.
+public enum SourceAddresses {
+    public static let maximum = 65_536
+
+    /// The addresses `values` name, in order, or an error that says which value is wrong.
+    public static func parse(_ values: [String]) throws -> [String] {
+        var addresses: [String] = []
+        for value in values {
+            let ends = value.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            if ends.count == 2 {
+                guard let first = ipv4(ends[0]), let last = ipv4(ends[1]), first <= last else {
+                    throw FleetError("source address range \(value) must be two IPv4 addresses, the lower first")
+                }
+                guard Int(last - first) < maximum - addresses.count else { throw FleetError("at most \(maximum) source addresses") }
+                addresses += (first...last).map { "\($0 >> 24).\($0 >> 16 & 255).\($0 >> 8 & 255).\($0 & 255)" }
+            } else {
+                guard (try? SocketAddress(ipAddress: value, port: 0)) != nil else {
+                    throw FleetError("source address \(value) is not an IP address (or a range such as 127.0.0.2-127.0.0.33)")
+                }
+                addresses.append(value)
+            }
+        }
+        guard addresses.count <= maximum else { throw FleetError("at most \(maximum) source addresses") }
+        return addresses
+    }
+
+    /// The address worker `number` sends from, or nil (the system's choice) when there are none.
+    static func address(_ addresses: [String], worker number: Int) -> String? {
+        addresses.isEmpty ? nil : addresses[number % addresses.count]
+    }
+
+    private static func ipv4(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard part.count <= 3, let octet = UInt8(part) else { return nil }
+            value = value << 8 | UInt32(octet)
+        }
+        return value
     }
 }

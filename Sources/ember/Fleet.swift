@@ -35,6 +35,11 @@ struct FleetCommand: AsyncParsableCommand {
         @Option(help: "The fleet file to write.") var out = "fleet.jsonl"
         @Option(help: "Products, comma-separated ids or hex codes (default: every active product in the catalog).") var products: String?
         @Flag(help: "Print one JSON object at the end instead of the summary.") var json = false
+        @Option(
+            name: .customLong("source-address"),
+            help: "Send from this local address, or an IPv4 range (127.0.0.2-127.0.0.33); repeatable, the workers take them in turn."
+        )
+        var sourceAddresses: [String] = []
 
         func validate() throws {
             guard (1...10_000_000).contains(devices) else { throw ValidationError("--devices must be 1…10000000") }
@@ -52,7 +57,7 @@ struct FleetCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            let options = FleetProvisioning.Options(
+            var options = FleetProvisioning.Options(
                 server: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080",
                 token: token,
                 devices: devices,
@@ -60,6 +65,7 @@ struct FleetCommand: AsyncParsableCommand {
                 out: out,
                 products: chosen
             )
+            do { options.sourceAddresses = try SourceAddresses.parse(sourceAddresses) } catch { throw ValidationError("\(error)") }
             let stop = StopSignal()
             let interrupt = InterruptHandler(stop)
             let bar = ProgressBar(label: "provisioning")
@@ -99,6 +105,11 @@ struct FleetCommand: AsyncParsableCommand {
         @Option(help: "Signatures: v2 (Ember) or v1 (FireFly-compatible).") var signature: SignatureVersion = .v2
         @Option(help: "Also push an encrypted backup of this many KiB after each check (1…512).") var backupKb: Int?
         @Flag(help: "Print one JSON object instead of the summary.") var json = false
+        @Option(
+            name: .customLong("source-address"),
+            help: "Send from this local address, or an IPv4 range (127.0.0.2-127.0.0.33); repeatable, the workers take them in turn."
+        )
+        var sourceAddresses: [String] = []
 
         func validate() throws {
             guard (1...4_096).contains(concurrency) else { throw ValidationError("--concurrency must be 1…4096") }
@@ -109,7 +120,7 @@ struct FleetCommand: AsyncParsableCommand {
         func run() async throws {
             let members: Fleet
             do { members = try Fleet(path: fleet) } catch { throw ValidationError("\(error)") }
-            let options = BootStorm.Options(
+            var options = BootStorm.Options(
                 server: server ?? Environment.string("EMBER_SERVER") ?? "http://127.0.0.1:8080",
                 fleet: members,
                 concurrency: concurrency,
@@ -117,6 +128,7 @@ struct FleetCommand: AsyncParsableCommand {
                 signature: signature,
                 backupKB: backupKb
             )
+            do { options.sourceAddresses = try SourceAddresses.parse(sourceAddresses) } catch { throw ValidationError("\(error)") }
             let stop = StopSignal()
             let interrupt = InterruptHandler(stop)
             let bar = ProgressBar(label: "boot storm", expectedSeconds: duration)

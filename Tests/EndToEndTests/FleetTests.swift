@@ -35,7 +35,7 @@ struct FleetTests {
             let provision = try await EmberProcess.run(
                 [
                     "fleet", "provision", "--server", server.baseURL, "--token", Self.bootstrap, "--devices", "50", "--concurrency", "8",
-                    "--out", fleet, "--json",
+                    "--out", fleet, "--json", "--source-address", "127.0.0.2-127.0.0.4", "--source-address", "127.0.0.9",
                 ],
                 timeout: 120
             )
@@ -49,6 +49,15 @@ struct FleetTests {
             #expect(try await Self.allDevices(admin) == Set(members.uuids.map(DeviceUUID.format)))
             let mode = try FileManager.default.attributesOfItem(atPath: fleet)[.posixPermissions] as? Int
             #expect(mode == 0o600, "the fleet file holds master keys")
+            // Eight workers take the four source addresses in turn: the registry sees each device come from one of them.
+            var clients = Set<String>()
+            var after: Int64?
+            repeat {
+                let page = try await admin.audit(limit: 500, after: after, action: "device.registered")
+                clients.formUnion(page.entries.map(\.client))
+                after = page.nextAfter
+            } while after != nil
+            #expect(clients == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9"])
 
             // FireFly firmware (v1) first, then Ember's (v2): a device that has signed v2 is refused v1 from then on.
             for arguments in [["--signature", "v1", "--backup-kb", "8"], ["--signature", "v2"]] {
@@ -68,6 +77,16 @@ struct FleetTests {
                 for key in ["requests_per_s", "p50_ms", "p99_ms", "max_ms"] { #expect(result[key] is Double, "\(key)") }
             }
         }
+    }
+
+    @Test(arguments: ["10.0.0.300", "127.0.0.9-127.0.0.2", "localhost", "127.0.0.1-"])
+    func aWrongSourceAddressIsRefusedBeforeAnyRequest(_ address: String) async throws {
+        let run = try await EmberProcess.run(
+            ["fleet", "provision", "--server", "http://127.0.0.1:9", "--token", Self.bootstrap, "--devices", "1", "--source-address", address],
+            timeout: 30
+        )
+        #expect(run.status != 0)
+        #expect(run.output.contains("source address"), "\(run.output)")
     }
 
     @Test func ctrlCLeavesEveryRegisteredDeviceInTheFile() async throws {

@@ -28,6 +28,19 @@ enum SQLDialectSpecifics {
         }
     }
 
+    /// Locks every key of `keys` until the transaction ends, in one statement and one order (by the lock's hash) on
+    /// every instance, so two batches that share keys wait for each other instead of deadlocking.
+    static func keyLocks(_ dialect: SQLDialectKind, keys: [String]) -> SQLQueryString? {
+        switch dialect {
+        case .sqlite: nil
+        case .postgres:
+            """
+            SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(c, 0) AS k
+            FROM unnest(ARRAY[\(binds: keys)]::text[]) AS c ORDER BY k) AS locks
+            """
+        }
+    }
+
     /// The advisory-lock key of migrations ("EMBERMIG" in ASCII).
     static let migrationLockKey: Int64 = 0x454D_4245_524D_4947
 

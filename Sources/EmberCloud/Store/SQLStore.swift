@@ -12,11 +12,14 @@ public struct SQLStore: Store {
     let credentials: Coalescer<String, DeviceCredential?>
     /// Group commit of key registrations: concurrent ones share a transaction of multi-row statements.
     let registrations: Coalescer<KeyRegistration, RegistrationOutcome?>
+    /// The failed-key counter's reservations, early checks and releases, batched the same way.
+    let attempts: AttemptBatches
 
     public init(provider: any DatabaseProvider) {
         self.provider = provider
         self.nonces = Coalescer { try await Self.recordNonces($0, on: provider) }
         self.registrations = Coalescer { try await Self.registerBatch($0, on: provider) }
+        self.attempts = AttemptBatches(provider: provider)
         self.credentials = Coalescer { uuids in
             let found = try await provider.read { db in try await Self.deviceCredentials(Array(Set(uuids)), on: db) }
             return uuids.map { found[$0] }
