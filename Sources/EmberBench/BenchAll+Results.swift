@@ -53,6 +53,10 @@ extension BenchAll {
         public var lifecycle: LifecycleBenchmark.Result
         public var backup: BackupBenchmark.Result
         public var device: DeviceBenchmark.Result
+        /// The wrk runs against `ember serve` alone; `serverLoadSkipped` says why there are none.
+        public var serverLoad: [ServerLoadBenchmark.Result]
+        public var serverLoadSkipped: String?
+        public var fleet: FleetBenchmark.Result?
         public var curve: [CurvePoint]?
         public var figures: [Figure]
 
@@ -67,6 +71,9 @@ extension BenchAll {
             case lifecycle
             case backup
             case device
+            case serverLoad = "server_load"
+            case serverLoadSkipped = "server_load_skipped"
+            case fleet
             case curve
             case figures
         }
@@ -86,6 +93,7 @@ extension BenchAll {
                     "| \(figure.name) | \(f(figure.value)) \(figure.unit) | \(anchor) | \(figure.ratio.map { String(format: "%.2f", $0) } ?? "") | \(figure.goal ?? "") |"
                 )
             }
+            if let serverLoadSkipped { lines += ["", "Server-alone figures not measured: \(serverLoadSkipped)."] }
             if let curve {
                 lines += [
                     "", "## Latency vs. concurrency (SQLite, in process)", "", "![latency](latency.svg)", "",

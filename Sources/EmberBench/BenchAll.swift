@@ -10,6 +10,10 @@ public enum BenchAll {
         public var postgres: String?
         /// The `ember` binary (the backup and device benchmarks start it).
         public var binary: URL
+        /// Devices of the fleet run (provision, then a boot storm of every device); 0 skips it.
+        public var fleetDevices: Int?
+        /// The repository, whose `Benchmarks/` wrk scripts give the server-alone figures.
+        public var repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
 
         public init(binary: URL) { self.binary = binary }
     }
@@ -55,6 +59,8 @@ public enum BenchAll {
         let backup = try await BackupBenchmark.run(backupOptions) { progress("backup: \($0)") }
         progress("device agent")
         let device = try await DeviceBenchmark.run(runs: quick ? 5 : 20, binary: options.binary) { progress("device: \($0)") }
+
+        let server = try await serverFigures(options, progress: progress)
 
         var curve: [CurvePoint]?
         if options.plot {
@@ -139,6 +145,7 @@ public enum BenchAll {
             ),
             Figure(name: "signed check p99, SQLite", value: sqlite.checkP99Ms, unit: "ms", goal: "< 20"),
         ]
+        figures += server.figures
         if let postgres {
             figures += [
                 Figure(name: "registrations, PostgreSQL", value: postgres.registrationsPerS, unit: "/s", goal: "≥ 500"),
@@ -207,6 +214,9 @@ public enum BenchAll {
             lifecycle: lifecycle,
             backup: backup,
             device: device,
+            serverLoad: server.runs,
+            serverLoadSkipped: server.skipped,
+            fleet: server.fleet,
             curve: curve,
             figures: figures
         )

@@ -142,23 +142,26 @@ actor KeySupply {
         self.unminted = devices
     }
 
-    /// The next unused key; the caller that finds none mints the next batch, the others wait for it.
+    /// The next unused key. The next batch is minted while half of this one is left, so no worker waits for it
+    /// unless minting falls behind; a worker that finds none waits for the batch under way (or starts one).
     func next() async throws -> String {
         while true {
+            if keys.count < Self.batch / 2 && refill == nil && unminted > 0 { startRefill() }
             if let key = keys.popLast() { return key }
+            if refill == nil { startRefill() }
             if let refill {
-                try await refill.value
-                continue
-            }
-            let count = min(Self.batch, max(unminted, 1))
-            let admin = self.admin
-            let task = Task { try await self.stock(admin.mintKeys(count: count).keys) }
-            refill = task
-            do { try await task.value } catch {
-                refill = nil
-                throw error
+                do { try await refill.value } catch {
+                    self.refill = nil
+                    throw error
+                }
             }
         }
+    }
+
+    private func startRefill() {
+        let count = min(Self.batch, max(unminted, 1))
+        let admin = self.admin
+        refill = Task { try await self.stock(admin.mintKeys(count: count).keys) }
     }
 
     private func stock(_ minted: [String]) {

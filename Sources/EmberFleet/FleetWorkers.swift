@@ -132,7 +132,9 @@ public enum SourceAddresses {
                 guard let first = ipv4(ends[0]), let last = ipv4(ends[1]), first <= last else {
                     throw FleetError("source address range \(value) must be two IPv4 addresses, the lower first")
                 }
-                guard Int(last - first) < maximum - addresses.count else { throw FleetError("at most \(maximum) source addresses") }
+                guard Int(last - first) < maximum - addresses.count else {
+                    throw FleetError("source address range \(value) makes more than \(maximum) source addresses")
+                }
                 addresses += (first...last).map { "\($0 >> 24).\($0 >> 16 & 255).\($0 >> 8 & 255).\($0 & 255)" }
             } else {
                 guard (try? SocketAddress(ipAddress: value, port: 0)) != nil else {

@@ -217,9 +217,16 @@ extension Bench {
         @Flag(help: "Also measure latency vs. concurrency and draw it (DIR/latency.svg).") var plot = false
         @Flag(help: "Shorter runs (a minute or two instead of several).") var quick = false
         @Option(help: "PostgreSQL URL for the registry benchmark on PostgreSQL. [env: EMBER_BENCH_POSTGRES_URL]") var postgres: String?
+        @Option(help: "Devices of the fleet run (provision, then every device boots once); 0 skips it. (default: 100000, 10000 with --quick)")
+        var fleetDevices: Int?
+
+        func validate() throws {
+            if let fleetDevices { guard (0...10_000_000).contains(fleetDevices) else { throw ValidationError("--fleet-devices must be 0…10000000") } }
+        }
 
         func run() async throws {
             var options = BenchAll.Options(binary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
+            options.fleetDevices = fleetDevices
             options.out = out
             options.plot = plot
             options.quick = quick

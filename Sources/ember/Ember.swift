@@ -13,4 +13,19 @@ struct Ember: AsyncParsableCommand {
             FleetCommand.self, Bench.self,
         ]
     )
+
+    /// ArgumentParser's entry point, after tuning the allocator for every subcommand.
+    static func main() async {
+        Allocator.tune()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -58,6 +58,7 @@ struct FleetTests {
                 after = page.nextAfter
             } while after != nil
             #expect(clients == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9"])
+            #expect(try await admin.listKeys().isEmpty, "one key minted per device, none left unspent")
 
             // FireFly firmware (v1) first, then Ember's (v2): a device that has signed v2 is refused v1 from then on.
             for arguments in [["--signature", "v1", "--backup-kb", "8"], ["--signature", "v2"]] {
