@@ -4,6 +4,10 @@ import EmberFleet
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A whole fleet against an `ember serve` child on SQLite: `ember fleet provision` (keys minted a thousand at a
 /// time, each device registered from one of many loopback addresses, as a fleet arrives from many sites), then a
 /// boot storm in which every device makes its signed registration check once; the server's peak RSS throughout.
@@ -78,6 +82,11 @@ public enum FleetBenchmark {
         let provisioned = try await FleetProvisioning.run(provision, stop: StopSignal()) { step in
             if Int(step.elapsedSeconds * 2) % 20 == 0 { progress("provisioned \(step.done) of \(options.devices)") }
         }
+
+        // A boot storm comes on a settled registry: flush what provisioning left for the kernel to write back, or
+        // every commit's fsync of the storm queues behind it.
+        progress("flushing the provisioning's writes (sync)")
+        sync()
 
         var storm = BootStorm.Options(
             server: server.baseURL,

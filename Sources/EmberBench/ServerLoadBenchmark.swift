@@ -44,7 +44,7 @@ public enum ServerLoadBenchmark {
     /// Runs `script` (`signed-checks-wrk.sh` or `registrations-wrk.sh`) for `seconds` with `connections`, the server
     /// being `binary` on `database` (nil: a throwaway SQLite file); `environment` adds to the script's.
     public static func run(
-        script: String,
+        script scriptName: String,
         repository: URL,
         binary: URL,
         seconds: Int,
@@ -52,22 +52,13 @@ public enum ServerLoadBenchmark {
         database: String? = nil,
         environment: [String: String] = [:]
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [repository.appendingPathComponent("Benchmarks/\(script)").path, String(seconds), String(connections)]
-        process.currentDirectoryURL = repository
         var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         variables["EMBER_BINARY"] = binary.path
         if let database { variables["EMBER_BENCH_DATABASE"] = database }
-        process.environment = variables
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let result = parse(text, script: script, connections: connections) else {
-            throw BackupBenchmark.Failure(description: "\(script) failed (exit \(process.terminationStatus)): \(text.suffix(600))")
+        let script = repository.appendingPathComponent("Benchmarks/\(scriptName)").path
+        let run = CleanSpawn.run("/bin/bash", [script, String(seconds), String(connections)], environment: variables, mergingErrors: true)
+        guard let run, run.status == 0, let result = parse(run.output, script: scriptName, connections: connections) else {
+            throw BackupBenchmark.Failure(description: "\(scriptName) failed (exit \(run?.status ?? -1)): \(run?.output.suffix(600) ?? "")")
         }
         var parsed = result
         parsed.database = database.map { $0.hasPrefix("postgres") ? "postgresql" : $0 } ?? "sqlite"
