@@ -115,6 +115,42 @@ struct StoreTests {
         }
     }
 
+    /// Concurrent first-v2 marks share a transaction: every device is marked once (the earliest time of a batch), and a device
+    /// marked before keeps its time.
+    @Test(arguments: TestDatabase.all)
+    func concurrentV2MarksKeepEachDevicesFirstTime(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let now: Int64 = 1_767_225_600
+            var uuids: [String] = []
+            for index in 0..<20 {
+                let key = String(format: "V2M%03d", index)
+                _ = try await store.insertRegistrationKey(
+                    RegistrationKeyRecord(key: key, sealed: "", createdBy: "test", generatedAt: now, expiresAt: now + 60),
+                    audit: AuditEvent(at: now, by: AuditActor(actor: "t", client: "c"), action: "key.minted", subject: "V2****")
+                )
+                let registration = try SimulatedDevice().registrationBody().validated()
+                #expect(try await store.register(registration, key: .plain(key), now: now, by: AuditActor(actor: "d", client: "c")) == .registered)
+                uuids.append(DeviceUUID.format(registration.uuid))
+            }
+            try await store.markSignsV2(uuid: uuids[0], at: now - 100)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for uuid in uuids {
+                    for offset in [3, 1, 2] as [Int64] { group.addTask { try await store.markSignsV2(uuid: uuid, at: now + offset) } }
+                }
+                try await group.waitForAll()
+            }
+            for (index, uuid) in uuids.enumerated() {
+                let since = try await store.deviceCredential(uuid: uuid, countingOpenActions: false)?.signsV2Since
+                if index == 0 {
+                    #expect(since == now - 100, "marked before: keeps its time")
+                } else {
+                    // The three marks of a device may land in one batch or in several: the first recorded stays.
+                    #expect(since.map { (now + 1)...(now + 3) ~= $0 } == true, "\(uuid): \(String(describing: since))")
+                }
+            }
+        }
+    }
+
     /// Concurrent registrations share transactions on SQLite (group commit); each is still decided on its own: one
     /// device per key, one key per device, the same device again is already registered, an expired key spends nothing.
     @Test(arguments: TestDatabase.all)

@@ -88,10 +88,25 @@ extension SQLStore {
     }
 
     public func markSignsV2(uuid: String, at: Int64) async throws {
-        try await provider.write { db in
-            try await db.update("devices").set("signs_v2_since", to: at).where("uuid", .equal, uuid)
-                .where(SQLColumn("signs_v2_since"), .is, SQLLiteral.null).run()
+        // A fleet's first boot on v2 firmware marks every device once: concurrent marks share one commit.
+        _ = try await v2Marks.submit(V2Mark(uuid: uuid, at: at))
+    }
+
+    /// One transaction marks a batch: one statement per distinct time (a batch spans a second or two), and a device
+    /// already marked keeps its first time.
+    static func markSignsV2(_ marks: [V2Mark], on provider: any DatabaseProvider) async throws -> [Bool] {
+        let byTime = Dictionary(grouping: marks, by: \.at).sorted { $0.key < $1.key }
+        try await provider.transaction { db in
+            for (at, group) in byTime {
+                try await db.raw(
+                    """
+                    UPDATE devices SET signs_v2_since = \(bind: at)
+                    WHERE uuid IN (\(binds: Array(Set(group.map(\.uuid))))) AND signs_v2_since IS NULL
+                    """
+                ).run()
+            }
         }
+        return marks.map { _ in true }
     }
 
     public func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws {
@@ -145,4 +160,10 @@ extension SQLStore {
         let deleted = try await db.delete(from: "backups").where("uuid", .equal, uuid).returning("uuid").first() != nil
         return deleted ? [AuditEvent(at: now, by: actor, action: "backup.deleted", subject: uuid, detail: "device decommissioned")] : []
     }
+}
+
+/// A device's first v2 signature, to record.
+struct V2Mark: Sendable {
+    var uuid: String
+    var at: Int64
 }

@@ -14,12 +14,15 @@ public struct SQLStore: Store {
     let registrations: Coalescer<KeyRegistration, RegistrationOutcome?>
     /// The failed-key counter's reservations, early checks and releases, batched the same way.
     let attempts: AttemptBatches
+    /// Devices' first v2 signatures, recorded for concurrent requests in one transaction.
+    let v2Marks: Coalescer<V2Mark, Bool>
 
     public init(provider: any DatabaseProvider) {
         self.provider = provider
         self.nonces = Coalescer { try await Self.recordNonces($0, on: provider) }
         self.registrations = Coalescer { try await Self.registerBatch($0, on: provider) }
         self.attempts = AttemptBatches(provider: provider)
+        self.v2Marks = Coalescer { try await Self.markSignsV2($0, on: provider) }
         self.credentials = Coalescer { uuids in
             let found = try await provider.read { db in try await Self.deviceCredentials(Array(Set(uuids)), on: db) }
             return uuids.map { found[$0] }
