@@ -28,8 +28,9 @@ enum SQLDialectSpecifics {
         }
     }
 
-    /// Locks every key of `keys` until the transaction ends, in one statement and one order (by the lock's hash) on
-    /// every instance, so two batches that share keys wait for each other instead of deadlocking.
+    /// Locks every key of `keys` until the transaction ends, in one statement and one order (the sorted subquery's,
+    /// by the lock's hash) on every instance, so two batches that share keys wait for each other instead of
+    /// deadlocking.
     static func keyLocks(_ dialect: SQLDialectKind, keys: [String]) -> SQLQueryString? {
         switch dialect {
         case .sqlite: nil

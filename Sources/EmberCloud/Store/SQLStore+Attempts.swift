@@ -86,8 +86,8 @@ extension SQLStore {
             var granted: [AttemptReservationRequest] = []
             let decisions = batch.map { request -> StoredReservation in
                 let recent = rows[request.client, default: []].filter { $0.at > request.since }
-                let failures = recent.filter { !$0.inFlight }
-                guard failures.count < request.limit else { return .blocked(failures: failures.count, oldest: failures.map(\.at).min()) }
+                let failures = FailureCount(recent.filter { !$0.inFlight })
+                guard failures.count < request.limit else { return .blocked(failures: failures.count, oldest: failures.oldest) }
                 guard recent.count < request.limit else { return .busy }
                 rows[request.client, default: []].append(AttemptRow(client: request.client, at: request.at, inFlight: true))
                 granted.append(request)
