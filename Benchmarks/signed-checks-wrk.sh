@@ -40,6 +40,12 @@ PY
 requests=$((seconds * 12000))
 python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$vectors"
 [ -n "${EMBER_BENCH_PERF:-}" ] && [ -n "$server" ] && { perf record -F 499 -g -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
-EMBER_WRK_REQUESTS="$work/reqs.txt" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url"
-[ -n "$server" ] && echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+[ -n "$server" ] && before=$(cpu_ticks $server)
+EMBER_WRK_REQUESTS="$work/reqs.txt" /usr/bin/time -f "wrk CPU: %U s user %S s system" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url" | tee "$work/wrk.txt"
+if [ -n "$server" ]; then
+    echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
+    # The server's own CPU time per check: steadier than checks/s on a machine whose neighbours steal cycles.
+    awk -v ticks=$(( $(cpu_ticks $server) - before )) -v hz=$(getconf CLK_TCK) '/requests in/ {printf "server CPU per check: %.0f µs\n", ticks / hz * 1e6 / $1}' "$work/wrk.txt"
+fi
 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | awk -F: '/^\+F4/ {printf "openssl verify/s (1 core): %.0f; × %d cores = %.0f\n", $5, '"$(nproc)"', $5 * '"$(nproc)"'}'

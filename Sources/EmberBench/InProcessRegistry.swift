@@ -22,7 +22,7 @@ enum InProcessRegistry {
         var logger = Logger(label: "ember-bench")
         logger.logLevel = .warning
         let database = given ?? "sqlite:\(folder.path)/bench.sqlite"
-        let store = try await RegistryServer.openStore(database, logger: logger)
+        let store = try await RegistryServer.openStore(database, exclusive: true, logger: logger)
         do {
             try await store.migrate(now: SystemClock().now())
             var configuration = RegistryConfiguration()

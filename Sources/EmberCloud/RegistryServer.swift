@@ -10,13 +10,14 @@ import UnixSignals
 
 /// `ember serve`: open the database, migrate, bootstrap the first token, serve until SIGTERM/SIGINT, close cleanly.
 public enum RegistryServer {
-    /// Opens the store a database URL names: `sqlite:PATH`.
-    public static func openStore(_ url: String, logger: Logger) async throws -> any Store {
+    /// Opens the store a database URL names: `sqlite:PATH` or `postgres://…`. A server opens SQLite `exclusive`ly
+    /// (one server per file); the admin commands do not.
+    public static func openStore(_ url: String, exclusive: Bool = false, logger: Logger) async throws -> any Store {
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
             guard !path.isEmpty else { throw StoreError.unsupportedDatabase(url) }
-            return SQLStore(provider: try await SQLiteProvider.open(path: path, logger: logger))
+            return SQLStore(provider: try await SQLiteProvider.open(path: path, exclusive: exclusive, logger: logger))
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             return SQLStore(provider: try await PostgresProvider.open(url: url, logger: logger))
@@ -59,7 +60,7 @@ public enum RegistryServer {
 
     /// Runs the registry until a shutdown signal; in-flight requests finish and the database closes before it returns.
     public static func run(configuration: RegistryConfiguration, logger: Logger) async throws {
-        let store = try await openStore(configuration.database, logger: logger)
+        let store = try await openStore(configuration.database, exclusive: true, logger: logger)
         do {
             let clock = SystemClock()
             try await store.migrate(now: clock.now())

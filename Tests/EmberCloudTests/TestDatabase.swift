@@ -20,7 +20,11 @@ enum TestDatabase: String, CaseIterable, Sendable {
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ember-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: folder) }
-            let provider = try await SQLiteProvider.open(path: folder.appendingPathComponent("ember.sqlite").path, logger: TestRegistry.logger)
+            let provider = try await SQLiteProvider.open(
+                path: folder.appendingPathComponent("ember.sqlite").path,
+                exclusive: true,
+                logger: TestRegistry.logger
+            )
             try await Self.run(SQLStore(provider: provider), body)
         case .postgres:
             guard let url = Self.postgresURL else { return }

@@ -36,7 +36,11 @@ struct LiveCloud: Sendable {
     static func with<T: Sendable>(_ body: @Sendable (LiveCloud) async throws -> T) async throws -> T {
         try await withTemporaryFolder { folder in
             let store = SQLStore(
-                provider: try await SQLiteProvider.open(path: folder.appendingPathComponent("cloud.sqlite").path, logger: quietLogger)
+                provider: try await SQLiteProvider.open(
+                    path: folder.appendingPathComponent("cloud.sqlite").path,
+                    exclusive: true,
+                    logger: quietLogger
+                )
             )
             let clock = SystemClock()
             try await store.migrate(now: clock.now())

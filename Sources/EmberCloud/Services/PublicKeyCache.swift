@@ -9,13 +9,12 @@ final class PublicKeyCache: Sendable {
         let key: DevicePublicKey
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
-    let capacity: Int
+    private let entries: Mutex<BoundedMap<String, Entry>>
 
     /// About 650 bytes a key: 200,000 held 130 MiB of a million-device boot storm's server (which checks each device
     /// once, so a cache that size never hit); 32,768 keep the devices that sign often at 21 MiB.
     init(capacity: Int = 32_768) {
-        self.capacity = capacity
+        entries = Mutex(BoundedMap(capacity: capacity))
     }
 
     /// The parsed form of `encoded`, the stored key of `device` (a UUID and epoch, e.g. `<uuid>#1`); nil when it is not
@@ -23,10 +22,7 @@ final class PublicKeyCache: Sendable {
     func key(for device: String, encoded: String) -> DevicePublicKey? {
         if let entry = entries.withLock({ $0[device] }), entry.encoded == encoded { return entry.key }
         guard let key = try? DevicePublicKey(base64: encoded) else { return nil }
-        entries.withLock { entries in
-            if entries.count >= capacity && entries[device] == nil { entries.removeAll(keepingCapacity: true) }
-            entries[device] = Entry(encoded: encoded, key: key)
-        }
+        entries.withLock { $0.set(device, Entry(encoded: encoded, key: key)) }
         return key
     }
 

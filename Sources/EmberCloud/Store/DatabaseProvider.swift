@@ -21,4 +21,7 @@ public protocol DatabaseProvider: Sendable {
     func close() async throws
     /// Where the data lives, for the start-up line (no credentials).
     var location: String { get }
+    /// Whether this process is the database's only writer while it is open (SQLite opened by `ember serve`, which holds
+    /// its lock file), so what the store reads may be kept in memory until the store itself writes.
+    var exclusive: Bool { get }
 }

@@ -9,6 +9,8 @@ import SQLKit
 /// `ember serve` instances can share one database.
 public final class PostgresProvider: DatabaseProvider {
     public let dialect = SQLDialectKind.postgres
+    /// Other instances may share the database.
+    public let exclusive = false
     public let location: String
     private let client: PostgresClient
     private let logger: Logger

@@ -23,7 +23,18 @@ extension SQLStore {
     }
 
     public func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential? {
-        var credential = try await credentials.submit(uuid)
+        var credential: DeviceCredential?
+        if let cache = cachedCredentials {
+            if let hit = cache.credential(uuid) {
+                credential = hit
+            } else {
+                let generation = cache.generation
+                credential = try await credentials.submit(uuid)
+                if let credential { cache.keep([uuid: credential], readIn: generation) }
+            }
+        } else {
+            credential = try await credentials.submit(uuid)
+        }
         if !countingOpenActions { credential?.hasOpenActions = nil }
         return credential
     }

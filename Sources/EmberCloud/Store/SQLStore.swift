@@ -16,10 +16,16 @@ public struct SQLStore: Store {
     let attempts: AttemptBatches
     /// Devices' first v2 signatures, recorded for concurrent requests in one transaction.
     let v2Marks: Coalescer<V2Mark, Bool>
+    /// Credentials kept between signed checks, when this process is the database's only writer.
+    let cachedCredentials: CredentialCache?
 
-    public init(provider: any DatabaseProvider) {
+    public init(provider base: any DatabaseProvider) {
+        let cache = base.exclusive ? CredentialCache() : nil
+        // Every write but the nonce batch (which touches only `seen_nonces`) ends by emptying the cache.
+        let provider: any DatabaseProvider = cache.map { CacheInvalidatingProvider(base: base, cache: $0) } ?? base
         self.provider = provider
-        self.nonces = Coalescer { try await Self.recordNonces($0, on: provider) }
+        self.cachedCredentials = cache
+        self.nonces = Coalescer { try await Self.recordNonces($0, on: base) }
         self.registrations = Coalescer { try await Self.registerBatch($0, on: provider) }
         self.attempts = AttemptBatches(provider: provider)
         self.v2Marks = Coalescer { try await Self.markSignsV2($0, on: provider) }

@@ -21,14 +21,24 @@ public final class SQLiteProvider: DatabaseProvider {
     private let gate = AsyncGate()
     private let nextReader = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
+    /// The lock file's descriptor while this process owns the database (see `open`); -1 otherwise.
+    private let lock: Int32
+    public var exclusive: Bool { lock >= 0 }
 
     /// Opens (creating if needed) the database file and its folder. The database holds live registration keys and
     /// token hashes, so a folder Ember creates is 0700 and the file 0600; SQLite gives its `-wal` and `-shm` files
-    /// the database file's mode.
-    public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteProvider {
+    /// the database file's mode. `exclusive` (for `ember serve`) takes the lock file `PATH.lock` first, so a second
+    /// server on the same file is refused instead of serving from a stale memory of the first one's writes; the
+    /// admin commands open the file without it.
+    public static func open(path: String, readers readerCount: Int = 2, exclusive: Bool = false, logger: Logger) async throws -> SQLiteProvider {
         let url = URL(fileURLWithPath: path)
         try restrictAccess(to: url, logger: logger)
-        let writer = try await SQLiteConnection.open(storage: .file(path: url.path), logger: logger)
+        let lock = exclusive ? try takeLock(for: url) : -1
+        let writer: SQLiteConnection
+        do { writer = try await SQLiteConnection.open(storage: .file(path: url.path), logger: logger) } catch {
+            if lock >= 0 { Glibc.close(lock) }
+            throw error
+        }
         do {
             // A 32 MiB page cache for the one writer and checkpoints every 32 MiB of WAL instead of SQLite's 2 MiB
             // and 4 MiB: a large registry's inserts land on random index pages, and each checkpoint (an fsync on the
@@ -48,11 +58,34 @@ public final class SQLiteProvider: DatabaseProvider {
                 }
                 readers.append(reader)
             }
-            return SQLiteProvider(location: "sqlite:" + url.path, writer: writer, readers: readers)
+            return SQLiteProvider(location: "sqlite:" + url.path, writer: writer, readers: readers, lock: lock)
         } catch {
             try? await writer.close()
+            if lock >= 0 { Glibc.close(lock) }
             throw error
         }
+    }
+
+    /// Holds `PATH.lock` (0600) with `flock` until the provider closes or the process ends; refuses when another
+    /// process holds it. A separate file, because closing any descriptor of the database itself would drop SQLite's
+    /// own locks.
+    static func takeLock(for url: URL) throws -> Int32 {
+        let path = url.path + ".lock"
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError.unsupportedDatabase("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno
+            Glibc.close(descriptor)
+            if reason == EWOULDBLOCK {
+                throw StoreError.unsupportedDatabase(
+                    "another ember serve is using \(url.path) (it holds \(path)): run one server per SQLite file, or share a PostgreSQL database"
+                )
+            }
+            throw StoreError.unsupportedDatabase("cannot lock \(path): \(String(cString: strerror(reason)))")
+        }
+        return descriptor
     }
 
     /// Creates the folder 0700 when missing and the database file 0600 (an empty file is a new database to
@@ -84,7 +117,8 @@ public final class SQLiteProvider: DatabaseProvider {
         }
     }
 
-    private init(location: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(location: String, writer: SQLiteConnection, readers: [SQLiteConnection], lock: Int32) {
+        self.lock = lock
         self.location = location
         self.writer = writer
         self.readers = readers
@@ -117,6 +151,7 @@ public final class SQLiteProvider: DatabaseProvider {
 
     public func close() async throws {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
+        defer { if lock >= 0 { Glibc.close(lock) } }
         for reader in readers { try await reader.close() }
         try await writer.close()
     }
