@@ -2,6 +2,10 @@ import SQLKit
 
 /// Every place where the SQL differs between the databases Ember supports.
 enum SQLDialectSpecifics {
+    /// Whether the live nonces are decided in the store's memory against a log (migration 11): on SQLite, which one
+    /// server owns; PostgreSQL's instances share the `(device, nonce)` key.
+    static func noncesInMemory(_ dialect: SQLDialectKind) -> Bool { dialect == .sqlite }
+
     /// Column type of an auto-incrementing 64-bit primary key.
     static func autoIncrementPrimaryKey(_ dialect: SQLDialectKind) -> String {
         switch dialect {

@@ -10,13 +10,21 @@ extension SQLStore {
 
     /// One batch of nonces in one statement: whether each is fresh. A nonce repeated within the batch is fresh only the
     /// first time; the earliest clock of the batch decides what has expired, so no nonce is given up early.
-    static func recordNonces(_ batch: [SeenNonce], on provider: any DatabaseProvider) async throws -> [Bool] {
+    static func recordNonces(_ batch: [SeenNonce], live: LiveNonces?, on provider: any DatabaseProvider) async throws -> [Bool] {
         var firsts: [SeenNonce] = []
         var seen = Set<SeenNonce>()
         for nonce in batch where seen.insert(nonce).inserted { firsts.append(nonce) }
         let rows = firsts
         let now = batch.map(\.now).min() ?? 0
-        let fresh = try await provider.write { db in try await recordNonces(rows, now: now, on: db) }
+        let fresh: Set<SeenNonce>
+        if let live {
+            fresh = try await recordNonces(rows, now: now, live: live, on: provider)
+        } else if SQLDialectSpecifics.noncesInMemory(provider.dialect) {
+            // The log has no key to decide by: without the lock, another process may hold live nonces this one never saw.
+            throw StoreError.unsupportedDatabase("seen nonces are recorded only by the ember serve that holds the SQLite file's lock")
+        } else {
+            fresh = try await provider.write { db in try await recordNonces(rows, now: now, on: db) }
+        }
         var answered = Set<SeenNonce>()
         return batch.map { fresh.contains($0) && answered.insert($0).inserted }
     }
@@ -44,5 +52,6 @@ extension SQLStore {
             try await db.raw("DELETE FROM registration_failures WHERE at <= \(bind: failuresBefore)").run()
             try await db.raw("DELETE FROM console_sessions WHERE expires_at < \(bind: now)").run()
         }
+        liveNonces?.removeExpired(before: now)
     }
 }

@@ -16,6 +16,9 @@ public struct SQLStore: Store {
     let attempts: AttemptBatches
     /// Devices' first v2 signatures, recorded for concurrent requests in one transaction.
     let v2Marks: Coalescer<V2Mark, Bool>
+    /// SQLite's live nonces (the table is their log), held by the server that owns the file; nil on PostgreSQL and
+    /// on a SQLite file opened without its lock, which then records no nonce.
+    let liveNonces: LiveNonces?
     /// Credentials kept between signed checks, when this process is the database's only writer.
     let cachedCredentials: CredentialCache?
 
@@ -25,7 +28,9 @@ public struct SQLStore: Store {
         let provider: any DatabaseProvider = cache.map { CacheInvalidatingProvider(base: base, cache: $0) } ?? base
         self.provider = provider
         self.cachedCredentials = cache
-        self.nonces = Coalescer { try await Self.recordNonces($0, on: base) }
+        let live = SQLDialectSpecifics.noncesInMemory(base.dialect) && base.exclusive ? LiveNonces() : nil
+        self.liveNonces = live
+        self.nonces = Coalescer { try await Self.recordNonces($0, live: live, on: base) }
         self.registrations = Coalescer { try await Self.registerBatch($0, on: provider) }
         self.attempts = AttemptBatches(provider: provider)
         self.v2Marks = Coalescer { try await Self.markSignsV2($0, on: provider) }
