@@ -196,6 +196,7 @@ let package = Package(
             name: "ember",
             dependencies: [
                 "EmberCore",
+                "EmberHTTP",
                 "EmberPKI",
                 "EmberCloud",
                 "EmberDevice",

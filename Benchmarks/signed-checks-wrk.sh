@@ -41,11 +41,14 @@ requests=$((seconds * 12000))
 python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$vectors"
 [ -n "${EMBER_BENCH_PERF:-}" ] && [ -n "$server" ] && { perf record -F 499 -g -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-[ -n "$server" ] && before=$(cpu_ticks $server)
+switches() { cat /proc/$1/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+[ -n "$server" ] && before=$(cpu_ticks $server) && switches_before=$(switches $server)
 EMBER_WRK_REQUESTS="$work/reqs.txt" /usr/bin/time -f "wrk CPU: %U s user %S s system" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url" | tee "$work/wrk.txt"
 if [ -n "$server" ]; then
     echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
     # The server's own CPU time per check: steadier than checks/s on a machine whose neighbours steal cycles.
     awk -v ticks=$(( $(cpu_ticks $server) - before )) -v hz=$(getconf CLK_TCK) '/requests in/ {printf "server CPU per check: %.0f µs\n", ticks / hz * 1e6 / $1}' "$work/wrk.txt"
+    # Thread hand-offs show as context switches (of the threads alive at the end: a thread that ended meanwhile is not counted).
+    awk -v n=$(( $(switches $server) - switches_before )) '/requests in/ {printf "server context switches per check: %.2f\n", n / $1}' "$work/wrk.txt"
 fi
 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | awk -F: '/^\+F4/ {printf "openssl verify/s (1 core): %.0f; × %d cores = %.0f\n", $5, '"$(nproc)"', $5 * '"$(nproc)"'}'

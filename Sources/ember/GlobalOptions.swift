@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmberHTTP
 import Foundation
 import Logging
 
@@ -42,7 +43,7 @@ enum Environment {
 enum LoggingSetup {
     static func bootstrap(level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DeferredMetadataLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }

@@ -70,6 +70,7 @@ struct DurabilityTests {
             #expect(log.contains("database closed"))
             #expect(log.contains("v1 device signatures are accepted"), "the start-up warning while v1 is allowed")
             #expect(log.contains("http.route=/registration-keys/{key}"))
+            #expect(log.contains("hb.request.id="), "the logger's own metadata, formatted when a line is written")
             for secret in [Self.bootstrap, spent, revoked] {
                 #expect(!log.contains(secret), "the log shows a secret")
             }
