@@ -110,7 +110,7 @@ public enum BackupBenchmark {
         let port = server.port
         let pid = server.pid
 
-        var pool = HTTPClient.Configuration()
+        var pool = HTTPClient.Configuration.ember()
         pool.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.devices)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: pool)
         do {

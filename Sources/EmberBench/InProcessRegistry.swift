@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Dispatch
+import EmberClient
 import EmberCloud
 import Foundation
 import Logging
@@ -67,7 +68,7 @@ enum InProcessRegistry {
 
     /// An HTTP client with a pool of `concurrency` connections, shut down after `body`.
     static func withHTTPClient<T>(concurrency: Int, tls: TLSConfiguration? = nil, _ body: (HTTPClient) async throws -> T) async throws -> T {
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        var configuration = HTTPClient.Configuration.ember(tls: tls)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         do {

@@ -83,8 +83,7 @@ public enum TrustedHTTP {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rootFile))
             tls.minimumTLSVersion = .tlsv12
-            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-            configuration.redirectConfiguration = .disallow
+            var configuration = HTTPClient.Configuration.ember(tls: tls)
             // A certificate the roots do not cover fails every handshake: say so at once instead of retrying until the
             // request's deadline (the agent's own loop retries with backoff; the CLI reports it).
             configuration.connectionPool.retryConnectionEstablishment = false

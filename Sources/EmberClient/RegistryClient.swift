@@ -34,13 +34,8 @@ public struct RegistryClient: Sendable {
     /// The local address requests are sent from (a machine with several), or nil for the system's choice.
     public var localAddress: String?
 
-    /// The connection pool every client shares unless given another. It never follows a redirect: a request
-    /// carries a bearer token or a device's signature, which must not go to wherever a `Location` points.
-    public static let sharedHTTP: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-    }()
+    /// The connection pool every client shares unless given another (`HTTPClient.Configuration.ember()`).
+    public static let sharedHTTP = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: .ember())
 
     /// A client of the registry at `baseURL` (e.g. `http://127.0.0.1:8080`), sharing `http`'s connection pool.
     public init(baseURL: String, token: String? = nil, http: HTTPClient = RegistryClient.sharedHTTP, timeout: TimeAmount = .seconds(30)) {

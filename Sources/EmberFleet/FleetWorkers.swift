@@ -103,7 +103,7 @@ func runWorkers(
 
 /// An HTTP client whose pool holds `concurrency` connections, shut down after `body`.
 func withHTTPClient<T>(concurrency: Int, timeoutSeconds: Int64 = 30, _ body: (HTTPClient) async throws -> T) async throws -> T {
-    var configuration = HTTPClient.Configuration()
+    var configuration = HTTPClient.Configuration.ember()
     configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
     configuration.timeout = .init(connect: .seconds(10), read: .seconds(timeoutSeconds))
     let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
