@@ -42,7 +42,8 @@ python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" 
 [ -n "${EMBER_BENCH_PERF:-}" ] && [ -n "$server" ] && { perf record -F 499 -g -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 switches() { cat /proc/$1/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
-[ -n "$server" ] && before=$(cpu_ticks $server) && switches_before=$(switches $server)
+written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
+[ -n "$server" ] && before=$(cpu_ticks $server) && switches_before=$(switches $server) && written_before=$(written $server)
 EMBER_WRK_REQUESTS="$work/reqs.txt" /usr/bin/time -f "wrk CPU: %U s user %S s system" wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/signed-checks.lua "$url" | tee "$work/wrk.txt"
 if [ -n "$server" ]; then
     echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MiB"
@@ -50,5 +51,7 @@ if [ -n "$server" ]; then
     awk -v ticks=$(( $(cpu_ticks $server) - before )) -v hz=$(getconf CLK_TCK) '/requests in/ {printf "server CPU per check: %.0f µs\n", ticks / hz * 1e6 / $1}' "$work/wrk.txt"
     # Thread hand-offs show as context switches (of the threads alive at the end: a thread that ended meanwhile is not counted).
     awk -v n=$(( $(switches $server) - switches_before )) '/requests in/ {printf "server context switches per check: %.2f\n", n / $1}' "$work/wrk.txt"
+    # What the commits cost the disk: WAL frames, and checkpoints that fell within the run.
+    awk -v n=$(( $(written $server) - written_before )) '/requests in/ {printf "server bytes written to storage per check: %.0f\n", n / $1}' "$work/wrk.txt"
 fi
 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | awk -F: '/^\+F4/ {printf "openssl verify/s (1 core): %.0f; × %d cores = %.0f\n", $5, '"$(nproc)"', $5 * '"$(nproc)"'}'

@@ -209,7 +209,7 @@ extension Bench {
         static let configuration = CommandConfiguration(
             abstract: "Every benchmark: crypto, registry (SQLite, and PostgreSQL when given), the server alone (wrk), a fleet, backup, device agent.",
             discussion: """
-                Writes DIR/results.json and DIR/results.md (a table with each figure's physical anchor from the same run:                 openssl sign/verify and AES-GCM, disk write+fsync, process spawn) and, with --plot, DIR/latency.svg:                 latency percentiles vs. concurrency for checks and registrations. Build with -c release for real figures.
+                Writes DIR/results.json and DIR/results.md (a table with each figure's physical anchor from the same run: openssl sign/verify and AES-GCM, disk write+fsync, process spawn) and, with --plot, DIR/latency.svg: latency percentiles vs. concurrency for checks and registrations. Build with -c release for real figures.
                 """
         )
 
