@@ -58,6 +58,23 @@ struct CredentialCacheTests {
         }
     }
 
+    /// What a device reports at check-in is not part of its credential: the flush keeps the cache, and the next write
+    /// that changes the credential still counts at once.
+    @Test(arguments: TestDatabase.all)
+    func checkInsKeepTheCredentialsAndActionsStillCount(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let (uuid, _) = try await Self.registerDevice(store, key: "CCK001")
+            let before = try #require(try await store.deviceCredential(uuid: uuid, countingOpenActions: true))
+            let report = CheckInReport(firmwareVersion: "2.0.1", configVersion: 3, configHash: "ab", state: "running", uptimeS: 60)
+            try await store.recordCheckIns([uuid: LastCheckIn(at: Self.now + 5, report: report)])
+            if database == .sqlite { #expect((store as? SQLStore)?.cachedCredentials?.count == 1, "a check-in flush keeps the cache") }
+            #expect(try await store.deviceCredential(uuid: uuid, countingOpenActions: true) == before)
+            _ = try await store.createAction(uuid: uuid, type: .decommission, reason: "retired", config: nil, now: Self.now, by: Self.actor)
+            let after = try #require(try await store.deviceCredential(uuid: uuid, countingOpenActions: true))
+            #expect(after.decommissioned && after.hasOpenActions == true)
+        }
+    }
+
     /// Reads racing a write: once the write has returned, no check sees what was there before it.
     @Test(arguments: TestDatabase.all)
     func aWriteIsSeenByEveryCheckThatStartsAfterIt(database: TestDatabase) async throws {

@@ -27,9 +27,9 @@ struct BoundedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 /// Device credentials held in memory while one process owns the database (SQLite under `ember serve`), so a device's
 /// repeated signed checks skip the credential read.
 ///
-/// Every write the store makes, except recording nonces, empties the cache once it has finished (`CacheInvalidatingProvider`),
-/// so no credential read before a write is used after it; a read that overlapped a write is not kept, because the
-/// write's end moves the generation the read started in.
+/// Every write the store makes, except recording nonces and check-ins (`SQLStore.credentialNeutral`), empties the
+/// cache once it has finished (`CacheInvalidatingProvider`), so no credential read before a write is used after it; a
+/// read that overlapped a write is not kept, because the write's end moves the generation the read started in.
 final class CredentialCache: Sendable {
     private struct State: Sendable {
         var generation: UInt64 = 0

@@ -122,7 +122,9 @@ extension SQLStore {
 
     public func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws {
         guard !checkIns.isEmpty else { return }
-        try await provider.transaction { db in
+        // What a device reports is not part of its credential: a fleet's check-ins (flushed every second) keep the
+        // credential cache.
+        try await credentialNeutral.transaction { db in
             for (uuid, checkIn) in checkIns.sorted(by: { $0.key < $1.key }) {
                 let report = checkIn.report
                 let update = db.update("devices").set("last_seen_at", to: checkIn.at)

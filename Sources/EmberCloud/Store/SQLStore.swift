@@ -5,6 +5,9 @@ import SQLKit
 /// The one `Store` implementation, over SQLKit; dialect differences live in `SQLDialectSpecifics`.
 public struct SQLStore: Store {
     let provider: any DatabaseProvider
+    /// The same database for writes that touch no column of a credential (seen nonces, check-ins), so they leave the
+    /// credential cache as it is.
+    let credentialNeutral: any DatabaseProvider
     /// Group commit of seen nonces: one statement per batch of concurrent requests (on PostgreSQL per instance; the
     /// shared table's primary key still decides across instances).
     let nonces: Coalescer<SeenNonce, Bool>
@@ -24,9 +27,10 @@ public struct SQLStore: Store {
 
     public init(provider base: any DatabaseProvider) {
         let cache = base.exclusive ? CredentialCache() : nil
-        // Every write but the nonce batch (which touches only `seen_nonces`) ends by emptying the cache.
+        // Every write but those through `credentialNeutral` ends by emptying the cache.
         let provider: any DatabaseProvider = cache.map { CacheInvalidatingProvider(base: base, cache: $0) } ?? base
         self.provider = provider
+        self.credentialNeutral = base
         self.cachedCredentials = cache
         let live = SQLDialectSpecifics.noncesInMemory(base.dialect) && base.exclusive ? LiveNonces() : nil
         self.liveNonces = live
