@@ -47,15 +47,17 @@ final class LiveNonces: Sendable {
         }
     }
 
-    /// The nonces of `batch` (none repeated) that are not live at `now`.
-    func fresh(_ batch: [SeenNonce], now: Int64) -> [SeenNonce] {
-        state.withLock { state in batch.filter { (state.expiry[Key($0)] ?? Int64.min) < now } }
+    /// The nonces of `batch` (none repeated) that are not live at `now`, each with its key for `add` (hashed once,
+    /// outside the lock).
+    func fresh(_ batch: [SeenNonce], now: Int64) -> [(nonce: SeenNonce, key: Key)] {
+        let keyed = batch.map { (nonce: $0, key: Key($0)) }
+        return state.withLock { state in keyed.filter { (state.expiry[$0.key] ?? Int64.min) < now } }
     }
 
     /// Nonces whose rows are committed.
-    func add(_ nonces: [SeenNonce]) {
+    func add(_ fresh: [(nonce: SeenNonce, key: Key)]) {
         state.withLock { state in
-            for nonce in nonces { state.expiry[Key(nonce)] = nonce.expiresAt }
+            for entry in fresh { state.expiry[entry.key] = entry.nonce.expiresAt }
         }
     }
 
@@ -87,12 +89,13 @@ extension SQLStore {
         }
         let fresh = live.fresh(nonces, now: now)
         guard !fresh.isEmpty else { return [] }
+        let rows = fresh.map(\.nonce)
         try await provider.write { db in
             try await db.insert(into: "seen_nonces").columns("device", "nonce", "expires_at")
-                .rows(fresh.map { [SQLBind($0.device), SQLBind($0.nonce), SQLBind($0.expiresAt)] as [any SQLExpression] })
+                .rows(rows.map { [SQLBind($0.device), SQLBind($0.nonce), SQLBind($0.expiresAt)] as [any SQLExpression] })
                 .run()
         }
         live.add(fresh)
-        return Set(fresh)
+        return Set(rows)
     }
 }
