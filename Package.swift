@@ -125,8 +125,13 @@ let package = Package(
             plugins: ["EmbedResources"]
         ),
         .target(
+            name: "EmberSystem",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "EmberBench",
             dependencies: [
+                "EmberSystem",
                 "EmberPKI",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -273,6 +278,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "EmberSystem",
                 "EmberPKI",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

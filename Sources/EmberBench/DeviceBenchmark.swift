@@ -1,6 +1,7 @@
 import EmberClient
 import EmberDevice
 import EmberFleet
+import EmberSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -73,14 +74,8 @@ public enum DeviceBenchmark {
             let board = folder.appendingPathComponent("board-\(index)")
             try SimulatedBoard.create(product: product, in: board)
             let port = try freePort()
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["device", "run", "--dir", board.path, "--port", String(port), "--log-level", "warning"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
             let start = ContinuousClock.now
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let process = try ChildProcess(binary.path, ["device", "run", "--dir", board.path, "--port", String(port), "--log-level", "warning"])
             let deadline = start + .seconds(10)
             while !httpReady(port: port) {
                 guard process.isRunning, ContinuousClock.now < deadline else {
@@ -91,19 +86,16 @@ public enum DeviceBenchmark {
             let elapsed = ContinuousClock.now - start
             ready.append(UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
             try await Task.sleep(for: .milliseconds(300))
-            if let resident = residentMiB(pid: String(process.processIdentifier)) { rss.append(resident) }
-            if let anon = residentMiB(pid: String(process.processIdentifier), field: "RssAnon:") { anonymous.append(anon) }
-            process.terminate()
+            if let resident = residentMiB(pid: String(process.pid)) { rss.append(resident) }
+            if let anon = residentMiB(pid: String(process.pid), field: "RssAnon:") { anonymous.append(anon) }
+            process.send(SIGTERM)
             process.waitUntilExit()
         }
 
         var floor: [UInt64] = []
         for _ in 0..<max(runs, 5) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/true")
             let start = ContinuousClock.now
-            try process.run()
-            process.waitUntilExit()
+            try ChildProcess("/bin/true", []).waitUntilExit()
             let elapsed = ContinuousClock.now - start
             floor.append(UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
         }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import EmberClient
 import EmberCore
 import EmberFleet
+import EmberSystem
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -172,21 +173,17 @@ public enum ExportBenchmark {
                     uuids.add(row[0])
             print(json.dumps({"rows": rows, "distinct": len(uuids), "header": ",".join(header) == sys.argv[2]}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, csv.path, ManufacturingExport.columns.joined(separator: ",")]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        guard let run = ChildProcess.run("python3", ["-c", script, csv.path, ManufacturingExport.columns.joined(separator: ",")]) else {
+            return nil
+        }
         struct Check: Decodable {
             var rows: Int
             var distinct: Int
             var header: Bool
         }
-        guard process.terminationStatus == 0, let check = try? JSONDecoder().decode(Check.self, from: output) else { return nil }
+        guard run.termination == .exited(0), let check = try? JSONDecoder().decode(Check.self, from: Data(run.output.utf8)) else {
+            return nil
+        }
         return (check.rows, check.distinct, check.header)
     }
 }

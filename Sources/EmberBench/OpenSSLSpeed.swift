@@ -1,3 +1,4 @@
+import EmberSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -34,7 +35,7 @@ public struct OpenSSLSpeed: Sendable, Codable {
     }
 
     private static func run(_ arguments: [String]) -> String? {
-        guard let run = CleanSpawn.run("openssl", arguments), run.status == 0 else { return nil }
+        guard let run = ChildProcess.run("openssl", arguments), run.termination == .exited(0) else { return nil }
         return run.output
     }
 }

@@ -1,3 +1,4 @@
+import EmberSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -7,13 +8,13 @@ import Glibc
 /// An `ember serve` child process on a loopback port and a throwaway SQLite file, for the benchmarks that measure
 /// the server's own memory.
 final class ServeProcess: Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
 
-    var pid: String { String(process.processIdentifier) }
+    var pid: String { String(process.pid) }
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    private init(process: Process, port: Int) {
+    private init(process: ChildProcess, port: Int) {
         self.process = process
         self.port = port
     }
@@ -22,16 +23,14 @@ final class ServeProcess: Sendable {
     /// `/health` answers.
     static func start(binary: URL, folder: URL, token: String) async throws -> ServeProcess {
         let port = try DeviceBenchmark.freePort()
-        let server = Process()
-        server.executableURL = binary
-        server.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port), "--database", "sqlite:\(folder.path)/bench.sqlite", "--quiet",
-            "--log-level", "warning",
-        ]
-        server.environment = ProcessInfo.processInfo.environment.merging(["EMBER_BOOTSTRAP_TOKEN": token]) { $1 }
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try ChildProcess(
+            binary.path,
+            [
+                "serve", "--host", "127.0.0.1", "--port", String(port), "--database", "sqlite:\(folder.path)/bench.sqlite", "--quiet",
+                "--log-level", "warning",
+            ],
+            environment: ProcessInfo.processInfo.environment.merging(["EMBER_BOOTSTRAP_TOKEN": token]) { $1 }
+        )
         let started = ServeProcess(process: server, port: port)
         let deadline = Date().addingTimeInterval(20)
         while !DeviceBenchmark.httpReady(port: port, path: "/health") {
@@ -47,14 +46,10 @@ final class ServeProcess: Sendable {
     /// Stops the server (SIGTERM, then SIGKILL) and waits for it.
     func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        process.send(SIGTERM)
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.send(SIGKILL)
         process.waitUntilExit()
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

@@ -1,3 +1,4 @@
+import EmberSystem
 import Foundation
 
 /// The server-alone figures: the repository's wrk scripts (`Benchmarks/signed-checks-wrk.sh`,
@@ -56,9 +57,11 @@ public enum ServerLoadBenchmark {
         variables["EMBER_BINARY"] = binary.path
         if let database { variables["EMBER_BENCH_DATABASE"] = database }
         let script = repository.appendingPathComponent("Benchmarks/\(scriptName)").path
-        let run = CleanSpawn.run("/bin/bash", [script, String(seconds), String(connections)], environment: variables, mergingErrors: true)
-        guard let run, run.status == 0, let result = parse(run.output, script: scriptName, connections: connections) else {
-            throw BackupBenchmark.Failure(description: "\(scriptName) failed (exit \(run?.status ?? -1)): \(run?.output.suffix(600) ?? "")")
+        let run = ChildProcess.run("/bin/bash", [script, String(seconds), String(connections)], environment: variables, mergingErrors: true)
+        guard let run, run.termination == .exited(0), let result = parse(run.output, script: scriptName, connections: connections) else {
+            throw BackupBenchmark.Failure(
+                description: "\(scriptName) failed (exit \(run?.termination.status ?? -1)): \(run?.output.suffix(600) ?? "")"
+            )
         }
         var parsed = result
         parsed.database = database.map { $0.hasPrefix("postgres") ? "postgresql" : $0 } ?? "sqlite"

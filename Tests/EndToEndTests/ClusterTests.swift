@@ -2,6 +2,7 @@ import Crypto
 import EmberClient
 import EmberCore
 import EmberFleet
+import EmberSystem
 import Foundation
 import Testing
 
@@ -37,34 +38,20 @@ struct ClusterTests {
         return root.appendingPathComponent("deploy/local-cluster.sh").path
     }
 
-    /// Runs the cluster script with a bounded wait. Completion is read from a status file the wrapper writes:
-    /// Foundation's `Process.isRunning` stays true while the daemons the script leaves behind are alive.
+    /// Runs the cluster script with a bounded wait. Its output is discarded: the daemons it leaves behind log to the
+    /// cluster folder, and must not hold the test runner's output open.
     static func run(_ arguments: [String], timeout: Double = 120) async throws {
-        let status = FileManager.default.temporaryDirectory.appendingPathComponent("ember-cluster-rc-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: status) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "\"$0\" \"$@\"; echo $? > \(status.path)", script] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["EMBER_BINARY": EmberProcess.binary.path]) { $1 }
-        // The cluster's daemons must not hold the test runner's output open (their logs go to the cluster folder).
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        var code: Int32?
-        while code == nil && Date() < deadline {
-            if let text = try? String(contentsOf: status, encoding: .utf8), text.hasSuffix("\n") {
-                code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        guard let code else {
+        let process = try ChildProcess(
+            "/bin/bash",
+            [script] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["EMBER_BINARY": EmberProcess.binary.path]) { $1 }
+        )
+        guard let termination = try await process.wait(timeout: .seconds(timeout)) else {
+            process.send(SIGKILL)
             throw EmberProcess.StartFailure(description: "local-cluster.sh \(arguments.first ?? "") took over \(Int(timeout)) s")
         }
-        guard code == 0 else {
-            throw EmberProcess.StartFailure(description: "local-cluster.sh \(arguments.first ?? "") exited \(code)")
+        guard termination == .exited(0) else {
+            throw EmberProcess.StartFailure(description: "local-cluster.sh \(arguments.first ?? "") ended with \(termination)")
         }
     }
 

@@ -1,5 +1,6 @@
 import EmberClient
 import EmberCore
+import EmberSystem
 import Foundation
 import NIOHTTP1
 import Testing
@@ -323,7 +324,7 @@ struct DeviceAgentTests {
             let key = try await admin.mintKey().key
             _ = try? await first.call(.POST, "/api/registration", headers: [("X-Registration-Key", key)])
             #expect(try await first.process.waitForExit(), "the board lost power")
-            #expect(first.process.process.terminationReason == .uncaughtSignal && first.process.process.terminationStatus == SIGKILL)
+            #expect(first.process.process.termination == .signaled(SIGKILL))
             let shown = try await EmberProcess.run(["device", "show", "--dir", board.path, "--json"]).output
             #expect(shown.contains(#""registration_pending":true"#), "the marker survived the power loss")
 

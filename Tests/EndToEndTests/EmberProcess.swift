@@ -1,3 +1,4 @@
+import EmberSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -5,13 +6,12 @@ import Glibc
 #endif
 
 /// A real `ember serve` process on 127.0.0.1, started with a bounded wait for its listening line.
-final class EmberProcess: @unchecked Sendable {
-    // @unchecked: `process` and `log` are set once in init and only read afterwards.
+final class EmberProcess: Sendable {
     struct StartFailure: Error, CustomStringConvertible {
         let description: String
     }
 
-    let process: Process
+    let process: ChildProcess
     let log: URL
     let port: Int
     /// `https` when the process said it listens with TLS.
@@ -60,17 +60,12 @@ final class EmberProcess: @unchecked Sendable {
             throw StartFailure(description: "no ember binary at \(binary.path): run `swift build` first or set EMBER_BINARY")
         }
         let log = folder.appendingPathComponent("ember-\(UUID().uuidString).log")
-        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
-            throw StartFailure(description: "cannot create the log file \(log.path)")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = command
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try ChildProcess(
+            binary.path,
+            command,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            output: .file(log.path)
+        )
         self.process = process
         self.log = log
 
@@ -87,7 +82,7 @@ final class EmberProcess: @unchecked Sendable {
             }
         }
         guard let port else {
-            if process.isRunning { process.terminate() }
+            process.send(SIGTERM)
             throw StartFailure(
                 description: "ember \(command[0]) did not start within \(timeout) s:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")"
             )
@@ -99,26 +94,22 @@ final class EmberProcess: @unchecked Sendable {
     /// Sends a signal and waits (bounded) for the process to exit; returns its exit status.
     @discardableResult
     func stop(signal: Int32, timeout: Double = 20) async throws -> Int32 {
-        kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+        process.send(signal)
+        guard let termination = try await process.wait(timeout: .seconds(timeout)) else {
+            process.send(SIGKILL)
             throw StartFailure(description: "ember ignored signal \(signal) for \(timeout) s")
         }
-        return process.terminationStatus
+        return termination.status
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// The exit status (the signal's number after a kill); only meaningful once the process exited.
-    var exitStatus: Int32 { process.terminationStatus }
+    /// The exit status (the signal's number after a kill); -1 while the process runs.
+    var exitStatus: Int32 { process.termination?.status ?? -1 }
 
     /// Waits (bounded) for a process that is expected to die on its own; true when it exited.
     func waitForExit(timeout: Double = 20) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        return !process.isRunning
+        try await process.wait(timeout: .seconds(timeout)) != nil
     }
 
     /// Runs `ember <arguments>` to completion (bounded) and returns its exit status and output.
@@ -128,26 +119,17 @@ final class EmberProcess: @unchecked Sendable {
         binary: URL = EmberProcess.binary,
         timeout: Double = 30
     ) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
-            process.terminate()
+        let process = try ChildProcess(
+            binary.path,
+            arguments,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            output: .captured(mergingErrors: true)
+        )
+        guard let termination = try await process.wait(timeout: .seconds(timeout)) else {
+            process.send(SIGKILL)
             throw StartFailure(description: "ember \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, output)
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        return (termination.status, process.readOutput())
     }
 }
 

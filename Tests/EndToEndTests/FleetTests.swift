@@ -1,6 +1,7 @@
 import EmberClient
 import EmberCore
 import EmberFleet
+import EmberSystem
 import Foundation
 import Testing
 
@@ -98,26 +99,20 @@ struct FleetTests {
                 environment: ["EMBER_BOOTSTRAP_TOKEN": Self.bootstrap]
             )
             let fleet = folder.appendingPathComponent("fleet.jsonl").path
-            let process = Process()
-            process.executableURL = EmberProcess.binary
-            process.arguments = [
-                "fleet", "provision", "--server", server.baseURL, "--token", Self.bootstrap, "--devices", "100000", "--concurrency", "4",
-                "--out", fleet,
-            ]
             let output = folder.appendingPathComponent("provision.log")
-            #expect(FileManager.default.createFile(atPath: output.path, contents: nil))
-            let handle = try FileHandle(forWritingTo: output)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            let process = try ChildProcess(
+                EmberProcess.binary.path,
+                [
+                    "fleet", "provision", "--server", server.baseURL, "--token", Self.bootstrap, "--devices", "100000", "--concurrency",
+                    "4", "--out", fleet,
+                ],
+                output: .file(output.path)
+            )
             let deadline = Date().addingTimeInterval(30)
             while Date() < deadline, ((try? Fleet(path: fleet))?.count ?? 0) < 20 { try await Task.sleep(for: .milliseconds(50)) }
-            kill(process.processIdentifier, SIGINT)
-            let exitDeadline = Date().addingTimeInterval(30)
-            while process.isRunning && Date() < exitDeadline { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(!process.isRunning, "Ctrl-C stops the run")
-            if process.isRunning { process.terminate() }
-            #expect(process.terminationStatus == 0, "\((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+            process.send(SIGINT)
+            let termination = try await process.wait(timeout: .seconds(30))
+            #expect(termination == .exited(0), "Ctrl-C stops the run: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
             let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             #expect(log.contains("stopped by Ctrl-C"))
 
