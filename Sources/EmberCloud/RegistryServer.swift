@@ -81,7 +81,9 @@ public enum RegistryServer {
                 // crossed the network in the clear.
                 logger.warning(
                     """
-                    v1 device signatures are accepted on FireFly's routes for devices that have never signed v2; v1                     binds neither method, path nor body, so serve only behind TLS, and start with                     --require-signature-v2 once no FireFly firmware is left in the fleet
+                    v1 device signatures are accepted on FireFly's routes for devices that have never signed v2; v1 \
+                    binds neither method, path nor body, so serve only behind TLS, and start with \
+                    --require-signature-v2 once no FireFly firmware is left in the fleet
                     """
                 )
             }

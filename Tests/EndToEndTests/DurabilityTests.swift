@@ -68,7 +68,10 @@ struct DurabilityTests {
             #expect(try await server.stop(signal: SIGTERM) == 0)
             let log = server.output
             #expect(log.contains("database closed"))
-            #expect(log.contains("v1 device signatures are accepted"), "the start-up warning while v1 is allowed")
+            #expect(
+                log.contains("never signed v2; v1 binds neither method, path nor body, so serve only behind TLS, and start with --require"),
+                "the start-up warning while v1 is allowed, one sentence without stray spaces"
+            )
             #expect(log.contains("http.route=/registration-keys/{key}"))
             #expect(log.contains("hb.request.id="), "the logger's own metadata, formatted when a line is written")
             for secret in [Self.bootstrap, spent, revoked] {
