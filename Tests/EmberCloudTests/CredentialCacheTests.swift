@@ -32,7 +32,7 @@ struct CredentialCacheTests {
             if database == .sqlite { #expect((store as? SQLStore)?.cachedCredentials?.count == 1, "a server on SQLite keeps it") }
             #expect(try await store.deviceCredential(uuid: uuid, countingOpenActions: true) == first, "the kept credential is the read one")
 
-            try await store.markSignsV2(uuid: uuid, at: Self.now + 1)
+            #expect(try await store.recordNonce(device: uuid, nonce: "first-v2", expiresAt: Self.now + 60, now: Self.now + 1, marksSignsV2: true))
             #expect(try await store.deviceCredential(uuid: uuid, countingOpenActions: false)?.signsV2Since == Self.now + 1)
 
             let pending = try SimulatedDevice().master.publicKey().base64

@@ -115,8 +115,8 @@ struct StoreTests {
         }
     }
 
-    /// Concurrent first-v2 marks share a transaction: every device is marked once (the earliest time of a batch), and a device
-    /// marked before keeps its time.
+    /// First-v2 marks ride their nonces' commits: every device is marked once, a device marked before keeps its time,
+    /// and a replayed nonce marks nothing.
     @Test(arguments: TestDatabase.all)
     func concurrentV2MarksKeepEachDevicesFirstTime(database: TestDatabase) async throws {
         try await database.withStore { store in
@@ -132,12 +132,22 @@ struct StoreTests {
                 #expect(try await store.register(registration, key: .plain(key), now: now, by: AuditActor(actor: "d", client: "c")) == .registered)
                 uuids.append(DeviceUUID.format(registration.uuid))
             }
-            try await store.markSignsV2(uuid: uuids[0], at: now - 100)
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            #expect(try await store.recordNonce(device: uuids[0], nonce: "early", expiresAt: now, now: now - 100, marksSignsV2: true))
+            // A replay marks nothing, even the device's first.
+            #expect(try await store.recordNonce(device: uuids[1], nonce: "seen", expiresAt: now + 60, now: now, marksSignsV2: false))
+            #expect(try await !store.recordNonce(device: uuids[1], nonce: "seen", expiresAt: now + 60, now: now, marksSignsV2: true))
+            #expect(try await store.deviceCredential(uuid: uuids[1], countingOpenActions: false)?.signsV2Since == nil)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
                 for uuid in uuids {
-                    for offset in [3, 1, 2] as [Int64] { group.addTask { try await store.markSignsV2(uuid: uuid, at: now + offset) } }
+                    for offset in [3, 1, 2] as [Int64] {
+                        group.addTask {
+                            try await store.recordNonce(device: uuid, nonce: "n\(offset)", expiresAt: now + 60, now: now + offset, marksSignsV2: true)
+                        }
+                    }
+                    // Nonces that mark nothing, in the same batches.
+                    group.addTask { try await store.recordNonce(device: uuid, nonce: "plain", expiresAt: now + 60, now: now) }
                 }
-                try await group.waitForAll()
+                for try await fresh in group { #expect(fresh) }
             }
             for (index, uuid) in uuids.enumerated() {
                 let since = try await store.deviceCredential(uuid: uuid, countingOpenActions: false)?.signsV2Since

@@ -149,15 +149,14 @@ public struct DeviceAuthenticator: Sendable {
         else { throw DeviceAuthError.badSignature }
         let expiresAt = max(request.timestamp.epochSeconds, now) + window.seconds
         // Recorded in the database, so a request accepted before a restart is refused after it (and by every instance).
+        // A device's first v2 signature is recorded with its nonce (one commit): from then on its v1 headers are refused.
+        let marks = request.version == .v2 && credential.signsV2Since == nil
         let nonce = request.nonce.base64EncodedString()
-        guard try await store.recordNonce(device: canonical, nonce: nonce, expiresAt: expiresAt, now: now) else {
+        guard try await store.recordNonce(device: canonical, nonce: nonce, expiresAt: expiresAt, now: now, marksSignsV2: marks) else {
             throw DeviceAuthError.nonceReused
         }
         credential.signedWith = used.epoch
-        if request.version == .v2 && credential.signsV2Since == nil {
-            try await store.markSignsV2(uuid: canonical, at: now)
-            credential.signsV2Since = now
-        }
+        if marks { credential.signsV2Since = now }
         if used.pending, try await store.promoteKey(uuid: canonical, epoch: used.epoch, publicKey: used.publicKey, now: now) {
             metrics.keyRotation("promoted")
         }

@@ -50,6 +50,8 @@ struct SeenNonce: Hashable, Sendable {
     var nonce: String
     var expiresAt: Int64 = 0
     var now: Int64 = 0
+    /// When fresh, the device is recorded as signing v2 from `now` in the same commit.
+    var marksSignsV2 = false
 
     static func == (lhs: SeenNonce, rhs: SeenNonce) -> Bool { lhs.device == rhs.device && lhs.nonce == rhs.nonce }
     func hash(into hasher: inout Hasher) {

@@ -71,8 +71,15 @@ final class LiveNonces: Sendable {
 
 extension SQLStore {
     /// One batch on SQLite: decided against the live nonces in memory, the fresh ones appended to the log in one
-    /// statement (one commit and fsync), then held as live. Returns the fresh ones.
-    static func recordNonces(_ nonces: [SeenNonce], now: Int64, live: LiveNonces, on provider: any DatabaseProvider) async throws -> Set<SeenNonce> {
+    /// statement (one commit and fsync, with the batch's v2 marks when it has some, on `marking`), then held as live.
+    /// Returns the fresh ones.
+    static func recordNonces(
+        _ nonces: [SeenNonce],
+        now: Int64,
+        live: LiveNonces,
+        on provider: any DatabaseProvider,
+        marking: any DatabaseProvider
+    ) async throws -> Set<SeenNonce> {
         if !live.isLoaded {
             let rows = try await provider.read { db in
                 try await db.raw("SELECT device, nonce, expires_at FROM seen_nonces WHERE expires_at >= \(bind: now)").all()
@@ -90,10 +97,19 @@ extension SQLStore {
         let fresh = live.fresh(nonces, now: now)
         guard !fresh.isEmpty else { return [] }
         let rows = fresh.map(\.nonce)
-        try await provider.write { db in
+        let marks = rows.filter(\.marksSignsV2)
+        @Sendable func append(_ db: any SQLDatabase) async throws {
             try await db.insert(into: "seen_nonces").columns("device", "nonce", "expires_at")
                 .rows(rows.map { [SQLBind($0.device), SQLBind($0.nonce), SQLBind($0.expiresAt)] as [any SQLExpression] })
                 .run()
+        }
+        if marks.isEmpty {
+            try await provider.write { db in try await append(db) }
+        } else {
+            try await marking.transaction { db in
+                try await append(db)
+                try await markSignsV2(marks, on: db)
+            }
         }
         live.add(fresh)
         return Set(rows)

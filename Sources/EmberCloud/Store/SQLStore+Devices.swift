@@ -98,26 +98,17 @@ extension SQLStore {
         return credentials
     }
 
-    public func markSignsV2(uuid: String, at: Int64) async throws {
-        // A fleet's first boot on v2 firmware marks every device once: concurrent marks share one commit.
-        _ = try await v2Marks.submit(V2Mark(uuid: uuid, at: at))
-    }
-
-    /// One transaction marks a batch: one statement per distinct time (a batch spans a second or two), and a device
-    /// already marked keeps its first time.
-    static func markSignsV2(_ marks: [V2Mark], on provider: any DatabaseProvider) async throws -> [Bool] {
-        let byTime = Dictionary(grouping: marks, by: \.at).sorted { $0.key < $1.key }
-        try await provider.transaction { db in
-            for (at, group) in byTime {
-                try await db.raw(
-                    """
-                    UPDATE devices SET signs_v2_since = \(bind: at)
-                    WHERE uuid IN (\(binds: Array(Set(group.map(\.uuid))))) AND signs_v2_since IS NULL
-                    """
-                ).run()
-            }
+    /// Marks the devices of fresh nonces as signing v2, inside the nonces' transaction: one statement per distinct
+    /// time (a batch spans a second or two), and a device already marked keeps its first time.
+    static func markSignsV2(_ marks: [SeenNonce], on db: any SQLDatabase) async throws {
+        for (at, group) in Dictionary(grouping: marks, by: \.now).sorted(by: { $0.key < $1.key }) {
+            try await db.raw(
+                """
+                UPDATE devices SET signs_v2_since = \(bind: at)
+                WHERE uuid IN (\(binds: Array(Set(group.map(\.device))))) AND signs_v2_since IS NULL
+                """
+            ).run()
         }
-        return marks.map { _ in true }
     }
 
     public func recordCheckIns(_ checkIns: [String: LastCheckIn]) async throws {
@@ -175,8 +166,3 @@ extension SQLStore {
     }
 }
 
-/// A device's first v2 signature, to record.
-struct V2Mark: Sendable {
-    var uuid: String
-    var at: Int64
-}

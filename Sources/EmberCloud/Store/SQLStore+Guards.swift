@@ -3,14 +3,20 @@ import SQLKit
 extension SQLStore {
     public var isShared: Bool { provider.dialect == .postgres }
 
-    public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
+    public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64, marksSignsV2: Bool) async throws -> Bool {
         // Concurrent requests share one statement: on SQLite one commit and fsync, on PostgreSQL one round trip.
-        try await nonces.submit(SeenNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now))
+        try await nonces.submit(SeenNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now, marksSignsV2: marksSignsV2))
     }
 
     /// One batch of nonces in one statement: whether each is fresh. A nonce repeated within the batch is fresh only the
-    /// first time; the earliest clock of the batch decides what has expired, so no nonce is given up early.
-    static func recordNonces(_ batch: [SeenNonce], live: LiveNonces?, on provider: any DatabaseProvider) async throws -> [Bool] {
+    /// first time; the earliest clock of the batch decides what has expired, so no nonce is given up early. A batch
+    /// with v2 marks runs in one transaction on `marking` (which empties the credential cache), others on `provider`.
+    static func recordNonces(
+        _ batch: [SeenNonce],
+        live: LiveNonces?,
+        on provider: any DatabaseProvider,
+        marking: any DatabaseProvider
+    ) async throws -> [Bool] {
         var firsts: [SeenNonce] = []
         var seen = Set<SeenNonce>()
         for nonce in batch where seen.insert(nonce).inserted { firsts.append(nonce) }
@@ -18,10 +24,16 @@ extension SQLStore {
         let now = batch.map(\.now).min() ?? 0
         let fresh: Set<SeenNonce>
         if let live {
-            fresh = try await recordNonces(rows, now: now, live: live, on: provider)
+            fresh = try await recordNonces(rows, now: now, live: live, on: provider, marking: marking)
         } else if SQLDialectSpecifics.noncesInMemory(provider.dialect) {
             // The log has no key to decide by: without the lock, another process may hold live nonces this one never saw.
             throw StoreError.unsupportedDatabase("seen nonces are recorded only by the ember serve that holds the SQLite file's lock")
+        } else if rows.contains(where: \.marksSignsV2) {
+            fresh = try await marking.transaction { db in
+                let fresh = try await recordNonces(rows, now: now, on: db)
+                try await markSignsV2(rows.filter { $0.marksSignsV2 && fresh.contains($0) }, on: db)
+                return fresh
+            }
         } else {
             fresh = try await provider.write { db in try await recordNonces(rows, now: now, on: db) }
         }

@@ -17,8 +17,6 @@ public struct SQLStore: Store {
     let registrations: Coalescer<KeyRegistration, RegistrationOutcome?>
     /// The failed-key counter's reservations, early checks and releases, batched the same way.
     let attempts: AttemptBatches
-    /// Devices' first v2 signatures, recorded for concurrent requests in one transaction.
-    let v2Marks: Coalescer<V2Mark, Bool>
     /// SQLite's live nonces (the table is their log), held by the server that owns the file; nil on PostgreSQL and
     /// on a SQLite file opened without its lock, which then records no nonce.
     let liveNonces: LiveNonces?
@@ -34,10 +32,10 @@ public struct SQLStore: Store {
         self.cachedCredentials = cache
         let live = SQLDialectSpecifics.noncesInMemory(base.dialect) && base.exclusive ? LiveNonces() : nil
         self.liveNonces = live
-        self.nonces = Coalescer { try await Self.recordNonces($0, live: live, on: base) }
+        // Nonces leave the cache as it is; a batch that marks devices as signing v2 changes their credentials.
+        self.nonces = Coalescer { try await Self.recordNonces($0, live: live, on: base, marking: provider) }
         self.registrations = Coalescer { try await Self.registerBatch($0, on: provider) }
         self.attempts = AttemptBatches(provider: provider)
-        self.v2Marks = Coalescer { try await Self.markSignsV2($0, on: provider) }
         self.credentials = Coalescer { uuids in
             let found = try await provider.read { db in try await Self.deviceCredentials(Array(Set(uuids)), on: db) }
             return uuids.map { found[$0] }

@@ -115,8 +115,6 @@ public protocol DeviceRepository: Sendable {
     func device(uuid: String) async throws -> DeviceRecord?
     /// The device's keys and status; with `countingOpenActions`, also whether actions wait for it (in the same read).
     func deviceCredential(uuid: String, countingOpenActions: Bool) async throws -> DeviceCredential?
-    /// Remembers that the device signs v2 (once: a later call changes nothing).
-    func markSignsV2(uuid: String, at: Int64) async throws
     /// Devices ordered by UUID, after the given UUID (keyset pagination), those `filter` matches.
     func devices(limit: Int, after: String?, filter: DeviceFilter) async throws -> [DeviceRecord]
     /// Devices per product and state.
@@ -244,8 +242,10 @@ public enum StoredReservation: Sendable, Equatable {
 public protocol GuardRepository: Sendable {
     /// Whether several registry instances can share this database (and so must share nonces and failure counts).
     var isShared: Bool { get }
-    /// Records a nonce until `expiresAt`; false when it is held and unexpired (a replay).
-    func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool
+    /// Records a nonce until `expiresAt`; false when it is held and unexpired (a replay). With `marksSignsV2`, a fresh
+    /// nonce also records, in the same commit, that `device` signs v2 from `now` (a device marked before keeps its
+    /// time): from then on its v1 headers are refused.
+    func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64, marksSignsV2: Bool) async throws -> Bool
     /// Records `attempt` of `client` at `at`, in flight, unless `client`'s failures and attempts in flight after
     /// `since` already reach `limit`; the check and the insert are one step, also across instances.
     func reserveRegistrationAttempt(
@@ -264,6 +264,13 @@ public protocol GuardRepository: Sendable {
     func registrationFailures(client: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
     /// Deletes nonces and console sessions that expired, and failures older than `failuresBefore`.
     func purgeGuards(now: Int64, failuresBefore: Int64) async throws
+}
+
+extension GuardRepository {
+    /// Records a nonce that marks nothing (onboarding, and devices known to sign v2).
+    public func recordNonce(device: String, nonce: String, expiresAt: Int64, now: Int64) async throws -> Bool {
+        try await recordNonce(device: device, nonce: nonce, expiresAt: expiresAt, now: now, marksSignsV2: false)
+    }
 }
 
 /// The audit log.
