@@ -165,4 +165,3 @@ extension SQLStore {
         return deleted ? [AuditEvent(at: now, by: actor, action: "backup.deleted", subject: uuid, detail: "device decommissioned")] : []
     }
 }
-
