@@ -26,10 +26,12 @@ public final class ChildProcess: Sendable {
 
     /// How the child ended.
     public enum Termination: Equatable, Sendable {
+        /// Its exit code; -1 when the status was lost (another waiter reaped the child, or SIGCHLD is ignored).
         case exited(Int32)
+        /// The number of the signal that ended it.
         case signaled(Int32)
 
-        /// The exit code, or the signal's number (what a shell's `$?` shows less 128).
+        /// The exit code, or the number of the signal that ended it.
         public var status: Int32 {
             switch self {
             case .exited(let code), .signaled(let code): code
