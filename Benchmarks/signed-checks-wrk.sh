@@ -4,7 +4,8 @@
 # Needs wrk and Python's cryptography (apt-get install wrk; pip install cryptography).
 # Usage: Benchmarks/signed-checks-wrk.sh [seconds=8] [connections=64]
 # EMBER_BENCH_DATABASE=postgres://… runs the server on PostgreSQL (an empty database) instead of a throwaway SQLite file.
-# EMBER_BENCH_PERF=file records a profile of the server (perf record -g) while wrk runs.
+# EMBER_BENCH_PERF=file records a profile of the server (perf record -g) while wrk runs; EMBER_BENCH_PERF_HZ sets its rate
+# (default 499) and EMBER_BENCH_PERF_CALLGRAPH its call graphs (e.g. "--call-graph dwarf,16384" for frames without frame pointers).
 # EMBER_BENCH_URL and EMBER_BENCH_TOKEN load a running deployment instead (e.g. deploy/local-cluster.sh behind nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,7 @@ PY
 
 requests=$((seconds * 12000))
 python3 Benchmarks/presign.py "$requests" $((seconds / 2 + 1)) "$work/reqs.txt" "$vectors"
-[ -n "${EMBER_BENCH_PERF:-}" ] && [ -n "$server" ] && { perf record -F 499 -g -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
+[ -n "${EMBER_BENCH_PERF:-}" ] && [ -n "$server" ] && { perf record -F ${EMBER_BENCH_PERF_HZ:-499} ${EMBER_BENCH_PERF_CALLGRAPH:--g} -p $server -o "$EMBER_BENCH_PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 switches() { cat /proc/$1/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
 written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }

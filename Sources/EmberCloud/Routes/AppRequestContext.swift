@@ -1,4 +1,5 @@
 import EmberHTTP
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -21,6 +22,15 @@ public struct AppRequestContext: ClientAddressContext {
 
     /// JSON routes accept at most 64 KiB.
     public var maxUploadSize: Int { 64 * 1024 }
+
+    /// One encoder for every response (Hummingbird's default makes one per response), with its ISO 8601 dates.
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
 
     /// The caller's token, with at least `role` (an admin may do what an operator may, an operator what a user may).
     func requireAdmin(_ role: AdminRole = .operator) throws -> AdminTokenRecord {
