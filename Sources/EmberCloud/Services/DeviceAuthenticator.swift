@@ -139,7 +139,7 @@ public struct DeviceAuthenticator: Sendable {
         var credential = pending.credential
         let canonical = credential.uuid
         let now = pending.now
-        let bodyHash = request.version == .v2 ? SigningInput.bodyHash(body) : ""  // v1 does not sign the body
+        lazy var bodyHash = SigningInput.bodyHash(body)  // only v2 signs the body; hashed once however many keys are tried
         // The active key first, then a pending one (a rotation under way): both verify until the pending one is used.
         guard
             let used = credential.keys.sorted(by: { !$0.pending && $1.pending }).first(where: { stored in
