@@ -132,7 +132,7 @@ public enum BenchAll {
                 anchor: "4 KiB write+fsync/s",
                 anchorValue: fsync4k,
                 ratio: sqlite.registrationsPerS / fsync4k,
-                goal: "≥ 1000"
+                goal: "≥ 2500"
             ),
             Figure(
                 name: "signed checks, SQLite (client in process)",
@@ -141,14 +141,14 @@ public enum BenchAll {
                 anchor: "openssl verify/s × \(cores) cores",
                 anchorValue: verifyLimit,
                 ratio: verifyLimit.map { sqlite.checksPerS / $0 },
-                goal: "≥ 5000"
+                goal: "≥ 7000"
             ),
             Figure(name: "signed check p99, SQLite", value: sqlite.checkP99Ms, unit: "ms", goal: "< 20"),
         ]
         figures += server.figures
         if let postgres {
             figures += [
-                Figure(name: "registrations, PostgreSQL", value: postgres.registrationsPerS, unit: "/s", goal: "≥ 500"),
+                Figure(name: "registrations, PostgreSQL", value: postgres.registrationsPerS, unit: "/s", goal: "≥ 1500"),
                 Figure(
                     name: "signed checks, PostgreSQL",
                     value: postgres.checksPerS,
@@ -156,7 +156,7 @@ public enum BenchAll {
                     anchor: "openssl verify/s × \(cores) cores",
                     anchorValue: verifyLimit,
                     ratio: verifyLimit.map { postgres.checksPerS / $0 },
-                    goal: "≥ 4000"
+                    goal: "≥ 5000"
                 ),
             ]
         }
